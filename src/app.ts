@@ -1,0 +1,70 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config.js';
+import type { AppContext } from './platform/context.js';
+import type { Database } from './platform/db/db.js';
+import { installErrorHandling } from './platform/http/error-handler.js';
+import { healthRoutes } from './platform/http/health.routes.js';
+import { installMetrics, Metrics } from './platform/http/metrics.js';
+import { ErrorResponse } from './platform/http/schemas.js';
+import { installValidation } from './platform/http/validation.js';
+import type { RedisHandle } from './platform/redis/redis.js';
+import { adminRoutes } from './modules/admin/index.js';
+import { balanceRoutes } from './modules/balance/index.js';
+import { catalogRoutes } from './modules/catalog/index.js';
+import { usersRoutes } from './modules/users/index.js';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  redis?: RedisHandle | undefined;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const API_PREFIX = '/api/v1';
+
+/** Builds the whole HTTP app without listening, so tests can inject requests or listen on any port. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 256 * 1024,
+    return503OnClosing: true,
+  });
+  const ctx: AppContext = {
+    config: opts.config,
+    database: opts.database,
+    db: opts.database.db,
+    metrics: new Metrics(),
+    redis: opts.redis,
+  };
+
+  installValidation(app);
+  installErrorHandling(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addSchema(ErrorResponse);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'E-commerce API', version: '1.0.0', description: 'Balance, products, coupons, orders and the popular-products ranking.' },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  installMetrics(app, ctx.metrics);
+  await app.register(healthRoutes(ctx));
+  await app.register(
+    async (api) => {
+      await api.register(usersRoutes(ctx));
+      await api.register(balanceRoutes(ctx));
+      await api.register(catalogRoutes(ctx));
+      await api.register(adminRoutes(ctx));
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,47 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../platform/context.js';
+import { adminGuard } from '../../platform/http/admin-auth.js';
+import { errors } from '../../platform/http/schemas.js';
+import { changeProduct, createProduct, CreateProductBody, PatchProductBody, Product, ProductParams } from '../catalog/index.js';
+
+const security = [{ adminToken: [] }];
+
+/** Operator routes, all behind the ADMIN_TOKEN bearer. */
+export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    // onRequest: the token is checked before the body is even parsed or validated.
+    app.addHook('onRequest', adminGuard(ctx.config.adminToken));
+
+    app.post<{ Body: CreateProductBody }>(
+      '/admin/products',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Create a product',
+          security,
+          body: CreateProductBody,
+          response: { 201: Product, ...errors(400, 401, 403) },
+        },
+      },
+      async (request, reply) => {
+        const { name, price, stock } = request.body;
+        return reply.code(201).send(await createProduct(ctx.db, { name: name.trim(), price, stock }));
+      },
+    );
+
+    app.patch<{ Params: ProductParams; Body: PatchProductBody }>(
+      '/admin/products/:productId',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Change the price and/or set the stock of a product',
+          security,
+          params: ProductParams,
+          body: PatchProductBody,
+          response: { 200: Product, ...errors(400, 401, 403, 404) },
+        },
+      },
+      async (request) => changeProduct(ctx.db, request.params.productId, request.body),
+    );
+  };
+}

@@ -1,0 +1,53 @@
+import type { AppContext } from '../../platform/context.js';
+import { runIdempotent, type Outcome } from '../../platform/idempotency/idempotency.js';
+import { assertUserExists, UserNotFoundError, type UserView } from '../users/index.js';
+import { BalanceLimitExceededError } from './balance.errors.js';
+import { creditIfWithinLimit, findBalance, listHistory } from './balance.repo.js';
+
+export interface HistoryEntry {
+  type: 'CHARGE' | 'PAYMENT' | 'REFUND';
+  amount: number;
+  balanceAfter: number;
+  orderId: number | null;
+  createdAt: string;
+}
+
+/** Adds `amount` to a user's balance, at most up to MAX_BALANCE; a repeated Idempotency-Key replays. */
+export async function chargeBalance(
+  ctx: AppContext,
+  userId: number,
+  amount: number,
+  idempotencyKey?: string,
+): Promise<Outcome<UserView | unknown>> {
+  const { maxBalance } = ctx.config;
+  return runIdempotent(ctx.db, { scope: 'balance.charge', key: idempotencyKey, request: { userId, amount } }, async (tx) => {
+    const row = await creditIfWithinLimit(tx, userId, amount, maxBalance);
+    if (!row) {
+      const current = await findBalance(tx, userId);
+      if (!current) throw new UserNotFoundError(userId);
+      throw new BalanceLimitExceededError({ userId, balance: current.balance, amount, maxBalance });
+    }
+    ctx.metrics.balanceCharges.inc();
+    ctx.metrics.balanceChargedWon.inc(amount);
+    return { status: 200, body: { userId: row.id, name: row.name, balance: row.balance } };
+  });
+}
+
+export async function getBalance(ctx: AppContext, userId: number): Promise<UserView> {
+  const row = await findBalance(ctx.db, userId);
+  if (!row) throw new UserNotFoundError(userId);
+  return { userId: row.id, name: row.name, balance: row.balance };
+}
+
+/** The user's ledger, newest first. */
+export async function getHistory(ctx: AppContext, userId: number, limit: number): Promise<HistoryEntry[]> {
+  const rows = await listHistory(ctx.db, userId, limit);
+  if (rows.length === 0) await assertUserExists(ctx.db, userId);
+  return rows.map((r) => ({
+    type: r.type,
+    amount: r.amount,
+    balanceAfter: r.balanceAfter,
+    orderId: r.orderId,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}

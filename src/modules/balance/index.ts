@@ -1,0 +1,2 @@
+export { balanceRoutes } from './balance.routes.js';
+export { balanceHistory } from './balance.tables.js';

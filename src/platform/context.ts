@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+import type { Database, Db } from './db/db.js';
+import type { Metrics } from './http/metrics.js';
+import type { RedisHandle } from './redis/redis.js';
+
+/** What every module is built from: configuration and the platform's handles. */
+export interface AppContext {
+  readonly config: Config;
+  readonly database: Database;
+  readonly db: Db;
+  readonly metrics: Metrics;
+  /** Undefined when REDIS_URL is unset: modules fall back to in-process equivalents. */
+  readonly redis: RedisHandle | undefined;
+}

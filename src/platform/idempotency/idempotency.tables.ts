@@ -1,0 +1,20 @@
+import { sql } from 'drizzle-orm';
+import { char, check, index, integer, jsonb, pgTable, primaryKey, timestamp, varchar } from 'drizzle-orm/pg-core';
+
+/** Answers remembered per Idempotency-Key, so a retried request is answered, not redone. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: varchar('scope', { length: 40 }).notNull(),
+    key: varchar('key', { length: 255 }).notNull(),
+    requestHash: char('request_hash', { length: 64 }).notNull(),
+    responseStatus: integer('response_status').notNull(),
+    responseBody: jsonb('response_body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    index('idempotency_keys_created_at_idx').on(t.createdAt),
+    check('idempotency_keys_status_valid', sql`${t.responseStatus} BETWEEN 100 AND 599`),
+  ],
+);

@@ -1,0 +1,97 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/db.js';
+import { PgCode, pgCode } from '../db/pg-errors.js';
+import { AppError } from '../http/errors.js';
+import { fingerprint } from '../../shared/canonical-json.js';
+
+/** What a write answers: remembered under its Idempotency-Key and replayed to a repeat. */
+export interface Outcome<T> {
+  status: number;
+  body: T;
+}
+
+export interface IdempotencyRequest {
+  /** The operation, e.g. `balance.charge`: keys of different operations never meet. */
+  scope: string;
+  key: string | undefined;
+  /** What identifies the request (path ids and body); a repeat must match it. */
+  request: unknown;
+}
+
+export const IDEMPOTENCY_TTL_HOURS = 24;
+const WAIT_FOR_IN_FLIGHT = '10s';
+
+/**
+ * Runs `work` in one transaction. With a key, the first request's answer (success or business
+ * error) is stored in that same transaction, and a repeat gets it back without running `work`
+ * again. Concurrent repeats take turns on a transaction-scoped advisory lock of the key, so the
+ * second waits for the first to commit and then replays it; one that waits too long is told
+ * IDEMPOTENCY_KEY_IN_USE.
+ */
+export async function runIdempotent<T>(
+  db: Db,
+  req: IdempotencyRequest,
+  work: (tx: Db) => Promise<Outcome<T>>,
+): Promise<Outcome<T | unknown>> {
+  if (req.key === undefined) return db.transaction((tx) => work(tx as unknown as Db));
+  const key = req.key;
+  const hash = fingerprint(req.request);
+  let failure: AppError | undefined;
+  const outcome = await db.transaction(async (txRaw) => {
+    const tx = txRaw as unknown as Db;
+    await lockKey(tx, req.scope, key);
+    const [stored] = await queryRows<{ request_hash: string; response_status: number; response_body: unknown }>(
+      tx,
+      sql`SELECT request_hash, response_status, response_body FROM idempotency_keys
+          WHERE scope = ${req.scope} AND key = ${key}
+            AND created_at > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`,
+    );
+    if (stored) {
+      if (stored.request_hash !== hash) {
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+      }
+      return { status: stored.response_status, body: stored.response_body };
+    }
+    let result: Outcome<unknown>;
+    try {
+      // A savepoint: a business failure undoes the work but the answer is still remembered.
+      result = await tx.transaction((inner) => work(inner as unknown as Db));
+    } catch (err) {
+      if (!(err instanceof AppError) || err.statusCode >= 500) throw err;
+      failure = err;
+      result = { status: err.statusCode, body: err.toBody() };
+    }
+    await tx.execute(sql`
+      INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
+      VALUES (${req.scope}, ${key}, ${hash}, ${result.status}, ${JSON.stringify(result.body)}::jsonb)
+      ON CONFLICT (scope, key) DO UPDATE SET
+        request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
+        response_body = EXCLUDED.response_body, created_at = now()`);
+    return result;
+  });
+  if (failure) throw failure;
+  return outcome;
+}
+
+async function lockKey(tx: Db, scope: string, key: string): Promise<void> {
+  await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${WAIT_FOR_IN_FLIGHT}'`));
+  try {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${scope}:${key}`}, 0))`);
+  } catch (err) {
+    if (pgCode(err) === PgCode.lockNotAvailable) {
+      throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still in progress; retry later');
+    }
+    throw err;
+  }
+  await tx.execute(sql.raw('SET LOCAL lock_timeout = DEFAULT'));
+}
+
+/** Deletes remembered answers older than the TTL; safe to run on every instance. */
+export async function purgeExpiredKeys(db: Db): Promise<number> {
+  const rows = await queryRows<{ n: number }>(
+    db,
+    sql`WITH d AS (DELETE FROM idempotency_keys WHERE created_at <= now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS}) RETURNING 1)
+        SELECT count(*)::int AS n FROM d`,
+  );
+  return rows[0]?.n ?? 0;
+}
