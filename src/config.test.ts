@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      adminToken: undefined,
+      maxBalance: 10_000_000,
+      shippingFee: 3_000,
+      freeShippingThreshold: 30_000,
+      orderHoldMinutes: 10,
+      popularCron: '0 3 * * *',
+      timezone: 'Asia/Seoul',
+      logLevel: 'info',
+      seedDemo: true,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('does not seed by default on a database server', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).seedDemo).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);
+  });
+
+  it('lists every bad value at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', MAX_BALANCE: '-1', TIMEZONE: 'Mars/Base', DATABASE_URL: 'mysql://x', SEED_DEMO: 'yes', LOG_LEVEL: 'loud' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'MAX_BALANCE', 'TIMEZONE', 'DATABASE_URL', 'SEED_DEMO', 'LOG_LEVEL']) expect(problems).toContain(name);
+  });
+});

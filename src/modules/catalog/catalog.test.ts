@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminAuth, api, call, createTestApp, newProduct, type TestApp } from '../../../test/helpers/app.js';
+
+describe('products', () => {
+  let t: TestApp;
+  let ids: number[] = [];
+  beforeAll(async () => {
+    t = await createTestApp();
+    ids = [];
+    for (let i = 1; i <= 7; i++) ids.push((await newProduct(t.app, { name: `p${i}`, price: i * 1_000, stock: i })).id);
+  });
+  afterAll(() => t.close());
+
+  it('returns a product with its stock', async () => {
+    const { status, body } = await call(t.app, 'GET', api(`/products/${ids[2]}`));
+    expect(status).toBe(200);
+    expect(body).toEqual({ id: ids[2], name: 'p3', price: 3_000, stock: 3 });
+  });
+
+  it('shows a stock change at once (stock is never cached)', async () => {
+    await call(t.app, 'PATCH', api(`/admin/products/${ids[0]}`), { stock: 42 }, adminAuth);
+    expect((await call(t.app, 'GET', api(`/products/${ids[0]}`))).body.stock).toBe(42);
+  });
+
+  it('answers 404 PRODUCT_NOT_FOUND for an unknown product', async () => {
+    const { status, body } = await call(t.app, 'GET', api('/products/987654'));
+    expect(status).toBe(404);
+    expect(body).toMatchObject({ code: 'PRODUCT_NOT_FOUND', details: { productId: 987654 } });
+  });
+
+  it.each(['0', 'x', '-3', '9007199254740993'])('answers 400 for the product id %s', async (id) => {
+    const { status, body } = await call(t.app, 'GET', api(`/products/${id}`));
+    expect(status).toBe(400);
+    expect(body.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('pages through every product exactly once with the cursor', async () => {
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=3&cursor=${cursor}` : '?limit=3';
+      const { status, body } = await call(t.app, 'GET', api(`/products${q}`));
+      expect(status).toBe(200);
+      expect(body.items.length).toBeLessThanOrEqual(3);
+      seen.push(...body.items.map((p: { id: number }) => p.id));
+      cursor = body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    expect(pages).toBe(3);
+  });
+
+  it('defaults to 20 items and ends with a null cursor', async () => {
+    const { body } = await call(t.app, 'GET', api('/products'));
+    expect(body.items).toHaveLength(7);
+    expect(body.nextCursor).toBeNull();
+    expect(body.items[0]).toEqual({ id: ids[0], name: 'p1', price: 1_000, stock: expect.any(Number) });
+  });
+
+  it.each(['limit=0', 'limit=101', 'limit=abc', 'cursor=abc', 'cursor=-1', 'cursor=0'])('answers 400 for %s', async (q) => {
+    const { status, body } = await call(t.app, 'GET', api(`/products?${q}`));
+    expect(status).toBe(400);
+    expect(body.code).toBe('VALIDATION_ERROR');
+  });
+});
