@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // race tests on the PostgreSQL server (TEST_DATABASE_URL, default the local server).
 export default defineConfig({
   test: {
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: builds the service, starts it embedded (PGlite) and, when DATABASE_URL is set,
+ * against that PostgreSQL server (in a fresh database it drops afterwards; REDIS_URL is passed on),
+ * runs autocannon scenarios and prints each next to a bare Fastify route measured in the same run.
+ *
+ *   npm run bench                                   # embedded only
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
+ *   BENCH_ONLY=postgres BENCH_DURATION=5 npm run bench
+ */
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { printTable, runScenario, startProcess, type Result } from './lib.js';
+import { scenarios } from './scenarios.js';
+
+const ADMIN = { authorization: 'Bearer bench' };
+const duration = Number(process.env['BENCH_DURATION'] ?? 10);
+const only = process.env['BENCH_ONLY'];
+
+async function post(baseUrl: string, p: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(baseUrl + p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, number>>;
+}
+
+async function inBatches<T>(n: number, make: (i: number) => Promise<T>, batch = 25): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i += batch) out.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, (_, k) => make(i + k)))));
+  return out;
+}
+
+export interface Fixture {
+  baseUrl: string;
+  productIds: number[];
+  userIds: number[];
+  admin: Record<string, string>;
+  post: typeof post;
+  /** Count rows with SQL on the server (undefined when embedded). */
+  count?: (query: string, params?: unknown[]) => Promise<number>;
+}
+
+async function createServerDb(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function benchMode(mode: 'embedded' | 'postgres', bare: Result): Promise<void> {
+  const env: Record<string, string> = { ADMIN_TOKEN: 'bench', SEED_DEMO: 'false' };
+  let cleanup = async () => {};
+  let pool: pg.Pool | undefined;
+  if (mode === 'postgres') {
+    const db = await createServerDb(process.env['DATABASE_URL']!);
+    env['DATABASE_URL'] = db.url;
+    if (process.env['REDIS_URL']) env['REDIS_URL'] = process.env['REDIS_URL'];
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    cleanup = async () => {
+      await pool!.end();
+      await db.drop();
+    };
+  } else {
+    env['DATA_DIR'] = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    const dir = env['DATA_DIR'];
+    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const app = await startProcess(['dist/src/server.js'], env, '/ready');
+  try {
+    const productIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/admin/products', { name: `bench ${i}`, price: 1_000 + i, stock: 1_000_000 }, ADMIN))).map((p) => p['id']!);
+    const userIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/users', { name: `user ${i}` }))).map((u) => u['userId']!);
+    const fixture: Fixture = {
+      baseUrl: app.baseUrl,
+      productIds,
+      userIds,
+      admin: ADMIN,
+      post,
+      ...(pool ? { count: async (q: string, params: unknown[] = []) => Number((await pool.query(q, params)).rows[0].v) } : {}),
+    };
+    const rows: Result[] = [];
+    for (const s of scenarios(mode, env['REDIS_URL'] !== undefined)) {
+      const prepared = await s.prepare(fixture);
+      const r = await runScenario(app.baseUrl, { duration, ...prepared.scenario });
+      rows.push(r);
+      const check = await prepared.verify?.();
+      if (check) console.log(`  ${r.scenario}: ${check}`);
+    }
+    printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per scenario)`, bare, rows);
+  } finally {
+    await app.stop();
+    await cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log('building…');
+  execSync('npm run build', { stdio: 'inherit' });
+  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/hello');
+  const bare = await runScenario(bareProc.baseUrl, { name: 'bare Fastify GET /hello', path: () => '/hello', duration });
+  await bareProc.stop();
+  if (only !== 'postgres') await benchMode('embedded', bare);
+  if (only !== 'embedded') {
+    if (process.env['DATABASE_URL']) await benchMode('postgres', bare);
+    else console.log('\n(set DATABASE_URL to also measure on a PostgreSQL server)');
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
