@@ -13,6 +13,7 @@ import type { RedisHandle } from './platform/redis/redis.js';
 import { adminRoutes } from './modules/admin/index.js';
 import { balanceRoutes } from './modules/balance/index.js';
 import { catalogRoutes } from './modules/catalog/index.js';
+import { couponsModule } from './modules/coupons/index.js';
 import { usersRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
@@ -30,7 +31,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? false,
     requestIdHeader: 'x-request-id',
     bodyLimit: 256 * 1024,
-    return503OnClosing: true,
+    // While closing, requests already on open connections are served normally, in the error model.
+    return503OnClosing: false,
   });
   const ctx: AppContext = {
     config: opts.config,
@@ -62,6 +64,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(usersRoutes(ctx));
       await api.register(balanceRoutes(ctx));
       await api.register(catalogRoutes(ctx));
+      await api.register(couponsModule(ctx));
       await api.register(adminRoutes(ctx));
     },
     { prefix: API_PREFIX },

@@ -6,6 +6,8 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key, so deployments (and test runs) sharing a Redis never meet. */
+  readonly redisPrefix: string;
   readonly natsUrl: string | undefined;
   readonly dataDir: string;
   readonly adminToken: string | undefined;
@@ -80,6 +82,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: str('HOST') ?? '0.0.0.0',
     databaseUrl,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: str('REDIS_PREFIX') ?? 'ecom:',
     natsUrl: url('NATS_URL', ['nats:', 'tls:']),
     dataDir: path.resolve(str('DATA_DIR') ?? './data'),
     adminToken: str('ADMIN_TOKEN'),

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     poolSize: config.dbPoolSize,
   });
   await runMigrations(database, config.databaseUrl);
-  const redis = config.redisUrl ? openRedis(config.redisUrl) : undefined;
+  const redis = config.redisUrl ? openRedis(config.redisUrl, { keyPrefix: config.redisPrefix }) : undefined;
   const app = await buildApp({
     config,
     database,
@@ -56,13 +56,16 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     for (const job of jobs) job.stop();
+    let code = 0;
     try {
       await app.close();
       await redis?.close();
       await database.close();
-    } finally {
-      process.exit(0);
+    } catch (err) {
+      app.log.error({ err }, 'error while shutting down');
+      code = 1;
     }
+    process.exit(code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

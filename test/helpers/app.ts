@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -14,6 +15,7 @@ export interface TestApp {
   database: Database;
   config: Config;
   redis: RedisHandle | undefined;
+  redisPrefix: string;
   /** Database URL when on the server (for more instances or direct checks). */
   url: string | undefined;
   close(): Promise<void>;
@@ -33,7 +35,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const config = loadConfig({ ADMIN_TOKEN, LOG_LEVEL: 'silent', SEED_DEMO: 'false', ...opts.env });
   const database = await openDatabase({ url: server?.url, poolSize: 30 });
   await runMigrations(database, server?.url);
-  const redis = opts.redisUrl ? openRedis(opts.redisUrl) : undefined;
+  // A prefix of its own, so test files sharing the Redis server never see each other's keys.
+  const redisPrefix = `test:${randomBytes(6).toString('hex')}:`;
+  const redis = opts.redisUrl ? openRedis(opts.redisUrl, { keyPrefix: redisPrefix }) : undefined;
   const app = await buildApp({ config, database, redis });
   await app.ready();
   return {
@@ -41,6 +45,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     database,
     config,
     redis,
+    redisPrefix,
     url: server?.url,
     close: async () => {
       await app.close();
@@ -83,4 +88,26 @@ export async function newProduct(app: FastifyInstance, p: { name?: string; price
   const { status, body } = await call(app, 'POST', api('/admin/products'), { name: 'item', price: 1_000, stock: 10, ...p }, adminAuth);
   if (status !== 201) throw new Error(`product not created: ${status} ${JSON.stringify(body)}`);
   return body as { id: number; name: string; price: number; stock: number };
+}
+
+export const HOUR = 3_600_000;
+
+/** Defines a coupon through the admin API (open for issuing now unless told otherwise) and returns it. */
+export async function newCoupon(app: FastifyInstance, c: Record<string, unknown> = {}) {
+  const body = {
+    name: 'Welcome 10%',
+    code: `C${randomBytes(5).toString('hex')}`,
+    discountType: 'PERCENTAGE',
+    discountValue: 10,
+    minimumOrderAmount: 0,
+    maxDiscountAmount: 5_000,
+    totalQuantity: 100,
+    issueStartAt: new Date(Date.now() - HOUR).toISOString(),
+    issueEndAt: new Date(Date.now() + 24 * HOUR).toISOString(),
+    validityDays: 7,
+    ...c,
+  };
+  const { status, body: coupon } = await call(app, 'POST', api('/admin/coupons'), body, adminAuth);
+  if (status !== 201) throw new Error(`coupon not created: ${status} ${JSON.stringify(coupon)}`);
+  return coupon as { id: number; totalQuantity: number; code: string };
 }

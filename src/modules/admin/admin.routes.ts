@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
 import { adminGuard } from '../../platform/http/admin-auth.js';
 import { errors } from '../../platform/http/schemas.js';
+import { Coupon, CreateCouponBody, defineCoupon } from '../coupons/index.js';
 import { changeProduct, createProduct, CreateProductBody, PatchProductBody, Product, ProductParams } from '../catalog/index.js';
 
 const security = [{ adminToken: [] }];
@@ -42,6 +43,20 @@ export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
         },
       },
       async (request) => changeProduct(ctx.db, request.params.productId, request.body),
+    );
+
+    app.post<{ Body: CreateCouponBody }>(
+      '/admin/coupons',
+      {
+        schema: {
+          tags: ['admin'],
+          summary: 'Define a coupon',
+          security,
+          body: CreateCouponBody,
+          response: { 201: Coupon, ...errors(400, 401, 403) },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await defineCoupon(ctx.db, request.body)),
     );
   };
 }

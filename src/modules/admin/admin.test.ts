@@ -37,12 +37,26 @@ describe('admin products', () => {
     ['missing name', { price: 10, stock: 1 }],
     ['fractional price', { name: 'x', price: 9.5, stock: 1 }],
     ['string stock', { name: 'x', price: 10, stock: '1' }],
+    ['a NUL in the name', { name: 'x\u0000', price: 10, stock: 1 }],
   ])('rejects %s with 400 and creates nothing', async (_label, payload) => {
     const before = await scalar(t.database.db, 'SELECT count(*) AS v FROM products');
     const { status, body } = await call(t.app, 'POST', api('/admin/products'), payload, adminAuth);
     expect(status).toBe(400);
     expect(body.code).toBe('VALIDATION_ERROR');
     expect(await scalar(t.database.db, 'SELECT count(*) AS v FROM products')).toBe(before);
+  });
+
+  it('answers 400 for a bad product id or a malformed body on PATCH', async () => {
+    const p = await newProduct(t.app);
+    for (const id of ['0', 'x', '1.5']) expect((await call(t.app, 'PATCH', api(`/admin/products/${id}`), { stock: 1 }, adminAuth)).status).toBe(400);
+    const res = await t.app.inject({
+      method: 'PATCH',
+      url: api(`/admin/products/${p.id}`),
+      headers: { ...adminAuth, 'content-type': 'application/json' },
+      payload: '{"stock":',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBe('VALIDATION_ERROR');
   });
 
   it('rejects a negative stock or zero price patch with 400 and keeps the product', async () => {
@@ -61,6 +75,7 @@ describe('admin products', () => {
   ])('answers 401 UNAUTHORIZED with %s, before validating the body', async (_label, headers) => {
     const create = await call(t.app, 'POST', api('/admin/products'), { bad: true }, headers);
     expect(create.status).toBe(401);
+    expect(create.res.headers['www-authenticate']).toBe('Bearer');
     expect(create.body.code).toBe('UNAUTHORIZED');
     const patch = await call(t.app, 'PATCH', api('/admin/products/1'), { stock: 1 }, headers);
     expect(patch.body.code).toBe('UNAUTHORIZED');
@@ -74,11 +89,17 @@ describe('admin without ADMIN_TOKEN', () => {
   });
   afterAll(() => t.close());
 
-  it('answers 403 ADMIN_DISABLED whatever the token', async () => {
+  it('answers 403 ADMIN_DISABLED on every admin route whatever the token', async () => {
     for (const headers of [{}, adminAuth]) {
-      const { status, body } = await call(t.app, 'POST', api('/admin/products'), { name: 'x', price: 1, stock: 1 }, headers);
-      expect(status).toBe(403);
-      expect(body.code).toBe('ADMIN_DISABLED');
+      for (const [method, path, payload] of [
+        ['POST', '/admin/products', { name: 'x', price: 1, stock: 1 }],
+        ['PATCH', '/admin/products/1', { stock: 1 }],
+        ['POST', '/admin/coupons', {}],
+      ] as const) {
+        const { status, body } = await call(t.app, method, api(path), payload, headers);
+        expect(status).toBe(403);
+        expect(body.code).toBe('ADMIN_DISABLED');
+      }
     }
     expect(await scalar(t.database.db, 'SELECT count(*) AS v FROM products')).toBe(0);
   });

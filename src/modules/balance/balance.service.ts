@@ -1,5 +1,5 @@
 import type { AppContext } from '../../platform/context.js';
-import { runIdempotent, type Outcome } from '../../platform/idempotency/idempotency.js';
+import { runIdempotent, type Answer } from '../../platform/idempotency/idempotency.js';
 import { assertUserExists, UserNotFoundError, type UserView } from '../users/index.js';
 import { BalanceLimitExceededError } from './balance.errors.js';
 import { creditIfWithinLimit, findBalance, listHistory } from './balance.repo.js';
@@ -18,19 +18,23 @@ export async function chargeBalance(
   userId: number,
   amount: number,
   idempotencyKey?: string,
-): Promise<Outcome<UserView | unknown>> {
+): Promise<Answer<UserView | unknown>> {
   const { maxBalance } = ctx.config;
-  return runIdempotent(ctx.db, { scope: 'balance.charge', key: idempotencyKey, request: { userId, amount } }, async (tx) => {
+  const answer = await runIdempotent(ctx.db, { scope: 'balance.charge', key: idempotencyKey, request: { userId, amount } }, async (tx) => {
     const row = await creditIfWithinLimit(tx, userId, amount, maxBalance);
     if (!row) {
       const current = await findBalance(tx, userId);
       if (!current) throw new UserNotFoundError(userId);
       throw new BalanceLimitExceededError({ userId, balance: current.balance, amount, maxBalance });
     }
-    ctx.metrics.balanceCharges.inc();
-    ctx.metrics.balanceChargedWon.inc(amount);
     return { status: 200, body: { userId: row.id, name: row.name, balance: row.balance } };
   });
+  if (!answer.replayed && answer.status === 200) {
+    // Counted after the commit, so a rolled-back charge is never counted.
+    ctx.metrics.balanceCharges.inc();
+    ctx.metrics.balanceChargedWon.inc(amount);
+  }
+  return answer;
 }
 
 export async function getBalance(ctx: AppContext, userId: number): Promise<UserView> {

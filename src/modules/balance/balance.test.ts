@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newUser, type TestApp } from '../../../test/helpers/app.js';
 import { scalar } from '../../../test/helpers/sql.js';
+import { purgeExpiredKeys } from '../../platform/idempotency/idempotency.js';
 
 describe('balance', () => {
   let t: TestApp;
@@ -73,12 +74,42 @@ describe('balance', () => {
     expect((await charge(userId, 1_000_000)).body.balance).toBe(1_000_000);
   });
 
-  it.each(['0', '-1', 'abc', '1.5'])('rejects the path id %s with 400', async (id) => {
+  it.each(['0', '-1', 'abc', '1.5', '0x1', '1e0', '1.0', '%201', '+1', '01'])('rejects the path id %s with 400', async (id) => {
     expect((await call(t.app, 'GET', api(`/users/${id}/balance`))).body.code).toBe('VALIDATION_ERROR');
     expect((await call(t.app, 'PUT', api(`/users/${id}/balance`), { amount: 1 })).status).toBe(400);
   });
 
-  it.each([0, 501, 'x'])('rejects history limit %s with 400', async (limit) => {
+  it('defaults history to 50 entries and accepts up to 500', async () => {
+    const userId = await newUser(t.app);
+    await t.database.db.execute(
+      `INSERT INTO balance_history (user_id, type, amount, balance_after) SELECT ${userId}, 'CHARGE', 1, g FROM generate_series(1, 60) g` as never,
+    );
+    expect((await call(t.app, 'GET', api(`/users/${userId}/balance/history`))).body).toHaveLength(50);
+    const all = await call(t.app, 'GET', api(`/users/${userId}/balance/history?limit=500`));
+    expect(all.body).toHaveLength(60);
+    expect(all.body[0].balanceAfter).toBe(60); // newest first
+  });
+
+  it('checks the body before the user: a bad amount for an unknown user is 400', async () => {
+    expect((await charge(999_999, 0)).status).toBe(400);
+  });
+
+  it('answers 400 for a malformed or missing charge body', async () => {
+    const userId = await newUser(t.app);
+    const malformed = await t.app.inject({
+      method: 'PUT',
+      url: api(`/users/${userId}/balance`),
+      headers: { 'content-type': 'application/json' },
+      payload: '{"amount": 1',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('VALIDATION_ERROR');
+    const missing = await t.app.inject({ method: 'PUT', url: api(`/users/${userId}/balance`) });
+    expect(missing.statusCode).toBe(400);
+    expect(await balanceOf(userId)).toBe(0);
+  });
+
+  it.each(['0', '501', 'x', '0x10', '1e1'])('rejects history limit %s with 400', async (limit) => {
     const userId = await newUser(t.app);
     const { status, body } = await call(t.app, 'GET', api(`/users/${userId}/balance/history?limit=${limit}`));
     expect(status).toBe(400);
@@ -158,6 +189,24 @@ describe('balance', () => {
       expect(answers.every((a) => a.status === 200 && a.body.balance === 300)).toBe(true);
       expect(await balanceOf(userId)).toBe(300);
       expect(await scalar(t.database.db, `SELECT count(*) AS v FROM balance_history WHERE user_id = ${userId}`)).toBe(1);
+    });
+
+    it('forgets a key after 24 hours: the same key then charges again', async () => {
+      const userId = await newUser(t.app);
+      const key = { 'idempotency-key': `old-${userId}` };
+      await charge(userId, 100, key);
+      await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-${userId}'` as never);
+      expect((await charge(userId, 100, key)).body.balance).toBe(200);
+      expect((await charge(userId, 100, key)).body.balance).toBe(200); // remembered again from now
+    });
+
+    it('purges keys older than 24 hours and keeps the rest', async () => {
+      const userId = await newUser(t.app);
+      await charge(userId, 1, { 'idempotency-key': `purge-old-${userId}` });
+      await charge(userId, 1, { 'idempotency-key': `purge-new-${userId}` });
+      await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'purge-old-${userId}'` as never);
+      expect(await purgeExpiredKeys(t.database.db)).toBeGreaterThanOrEqual(1);
+      expect(await scalar(t.database.db, `SELECT count(*) AS v FROM idempotency_keys WHERE key LIKE 'purge-%-${userId}'`)).toBe(1);
     });
 
     it('rejects an over-long key with 400', async () => {

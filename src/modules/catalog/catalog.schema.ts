@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, Money } from '../../platform/http/schemas.js';
+import { Id, Money, Text } from '../../platform/http/schemas.js';
 
 export const Product = Type.Object(
   {
@@ -14,7 +14,7 @@ export const Product = Type.Object(
 export const ProductParams = Type.Object({ productId: Id });
 export type ProductParams = Static<typeof ProductParams>;
 
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const Name = Text(100);
 const Price = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
 const Stock = Type.Integer({ minimum: 0, maximum: 2_000_000_000 });
 

@@ -28,7 +28,7 @@ describe('products', () => {
     expect(body).toMatchObject({ code: 'PRODUCT_NOT_FOUND', details: { productId: 987654 } });
   });
 
-  it.each(['0', 'x', '-3', '9007199254740993'])('answers 400 for the product id %s', async (id) => {
+  it.each(['0', 'x', '-3', '9007199254740993', '+2', '0x2', '2.0', '2e0'])('answers 400 for the product id %s', async (id) => {
     const { status, body } = await call(t.app, 'GET', api(`/products/${id}`));
     expect(status).toBe(400);
     expect(body.code).toBe('VALIDATION_ERROR');
@@ -58,7 +58,11 @@ describe('products', () => {
     expect(body.items[0]).toEqual({ id: ids[0], name: 'p1', price: 1_000, stock: expect.any(Number) });
   });
 
-  it.each(['limit=0', 'limit=101', 'limit=abc', 'cursor=abc', 'cursor=-1', 'cursor=0'])('answers 400 for %s', async (q) => {
+  it('accepts a limit of 100', async () => {
+    expect((await call(t.app, 'GET', api('/products?limit=100'))).body.items).toHaveLength(7);
+  });
+
+  it.each(['limit=0', 'limit=101', 'limit=1e1', 'limit=abc', 'cursor=abc', 'cursor=-1', 'cursor=0'])('answers 400 for %s', async (q) => {
     const { status, body } = await call(t.app, 'GET', api(`/products?${q}`));
     expect(status).toBe(400);
     expect(body.code).toBe('VALIDATION_ERROR');

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { Id, Money } from '../../platform/http/schemas.js';
+import { Id, Money, Text } from '../../platform/http/schemas.js';
 
 export const CreateUserBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 30, pattern: '\\S' }),
+  name: Text(30),
 });
 export type CreateUserBody = Static<typeof CreateUserBody>;
 

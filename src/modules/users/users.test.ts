@@ -29,6 +29,8 @@ describe('POST /users', () => {
     ['a 31-character name', { name: 'x'.repeat(31) }],
     ['a number for a name', { name: 42 }],
     ['an array body', [{ name: 'Kim' }]],
+    ['a NUL character', { name: 'a\u0000b' }],
+    ['a control character', { name: 'a\nb' }],
   ])('rejects %s with 400 VALIDATION_ERROR and creates nothing', async (_label, payload) => {
     const before = await scalar(t.database.db, 'SELECT count(*) AS v FROM users');
     const { status, body } = await call(t.app, 'POST', api('/users'), payload);

@@ -40,7 +40,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       connectionString: opts.url,
       max: opts.poolSize ?? 20,
       application_name: opts.applicationName ?? 'ecommerce',
-      options: '-c TimeZone=UTC',
+      options: '-c TimeZone=UTC -c statement_timeout=15000',
+      // A saturated pool fails a request after 5 s instead of queueing it without end.
+      connectionTimeoutMillis: 5_000,
     });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => {});

@@ -3,6 +3,8 @@ export const PgCode = {
   uniqueViolation: '23505',
   foreignKeyViolation: '23503',
   checkViolation: '23514',
+  characterNotInRepertoire: '22021',
+  untranslatableCharacter: '22P05',
   lockNotAvailable: '55P03',
   serializationFailure: '40001',
   deadlockDetected: '40P01',

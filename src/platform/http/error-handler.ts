@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { PgCode, pgCode } from '../db/pg-errors.js';
 import { AppError, type ErrorBody } from './errors.js';
 
 interface ValidationIssue {
@@ -28,6 +29,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (status >= 400 && status < 500) {
       // Fastify's own client errors: malformed or empty JSON, wrong content type, body too large.
       const body: ErrorBody = { code: 'VALIDATION_ERROR', message: clientMessage(err) };
+      return reply.code(400).send(body);
+    }
+    const sqlState = pgCode(err);
+    if (sqlState === PgCode.characterNotInRepertoire || sqlState === PgCode.untranslatableCharacter) {
+      // Text the database cannot store (a stray byte sequence the schema let through) is bad input.
+      const body: ErrorBody = { code: 'VALIDATION_ERROR', message: 'Text contains characters that cannot be stored' };
       return reply.code(400).send(body);
     }
     request.log.error({ err }, 'unexpected failure');

@@ -10,6 +10,11 @@ export interface Outcome<T> {
   body: T;
 }
 
+/** An outcome, and whether it was replayed from an earlier request rather than produced now. */
+export interface Answer<T> extends Outcome<T> {
+  replayed: boolean;
+}
+
 export interface IdempotencyRequest {
   /** The operation, e.g. `balance.charge`: keys of different operations never meet. */
   scope: string;
@@ -19,7 +24,8 @@ export interface IdempotencyRequest {
 }
 
 export const IDEMPOTENCY_TTL_HOURS = 24;
-const WAIT_FOR_IN_FLIGHT = '10s';
+// A repeat waits this long for the first request to finish (each waiter holds a pooled connection).
+const WAIT_FOR_IN_FLIGHT = '2s';
 
 /**
  * Runs `work` in one transaction. With a key, the first request's answer (success or business
@@ -32,8 +38,11 @@ export async function runIdempotent<T>(
   db: Db,
   req: IdempotencyRequest,
   work: (tx: Db) => Promise<Outcome<T>>,
-): Promise<Outcome<T | unknown>> {
-  if (req.key === undefined) return db.transaction((tx) => work(tx as unknown as Db));
+): Promise<Answer<T | unknown>> {
+  if (req.key === undefined) {
+    const fresh = await db.transaction((tx) => work(tx as unknown as Db));
+    return { ...fresh, replayed: false };
+  }
   const key = req.key;
   const hash = fingerprint(req.request);
   let failure: AppError | undefined;
@@ -50,7 +59,7 @@ export async function runIdempotent<T>(
       if (stored.request_hash !== hash) {
         throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
       }
-      return { status: stored.response_status, body: stored.response_body };
+      return { status: stored.response_status, body: stored.response_body, replayed: true };
     }
     let result: Outcome<unknown>;
     try {
@@ -67,7 +76,7 @@ export async function runIdempotent<T>(
       ON CONFLICT (scope, key) DO UPDATE SET
         request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
         response_body = EXCLUDED.response_body, created_at = now()`);
-    return result;
+    return { ...result, replayed: false };
   });
   if (failure) throw failure;
   return outcome;

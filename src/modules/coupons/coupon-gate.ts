@@ -1,0 +1,70 @@
+/**
+ * The admission gate in front of coupon issuing. It only ever *rejects* on facts the database has
+ * already confirmed (the user holds the coupon; the coupon is sold out) or on the quantity already
+ * claimed by confirmed issues plus requests in flight; everything it admits still goes through the
+ * database, which alone decides. So a gate that is wrong, stale, flushed or down can cost speed,
+ * never correctness.
+ */
+export type GateVerdict =
+  /** Go to the database holding one of the remaining places. */
+  | 'ADMITTED'
+  /** Go to the database without a place: the same user is already in flight there. */
+  | 'PASS'
+  | 'ALREADY_ISSUED'
+  | 'SOLD_OUT';
+
+/** What the database said about an issue the gate let through. */
+export type GateOutcome = 'ISSUED' | 'ALREADY_ISSUED' | 'SOLD_OUT' | 'FAILED';
+
+export interface CouponGate {
+  readonly kind: 'redis' | 'memory';
+  /** Throws when the gate cannot answer (Redis down): the caller goes to the database alone. */
+  admit(couponId: number, userId: number, totalQuantity: number): Promise<GateVerdict>;
+  /** Records the database's answer for a request the gate let through; never throws. */
+  settle(couponId: number, userId: number, outcome: GateOutcome, admitted: boolean): Promise<void>;
+}
+
+/** Loads what the gate needs to start over: every holder, and whether none are left. */
+export type GateLoader = (couponId: number) => Promise<{ holders: number[]; soldOut: boolean }>;
+
+interface MemoryState {
+  issued: Set<number>;
+  pending: Set<number>;
+  soldOut: boolean;
+}
+
+/** The in-process gate for a single instance without Redis: same rules, in a Map. */
+export class MemoryCouponGate implements CouponGate {
+  readonly kind = 'memory' as const;
+  private readonly states = new Map<number, Promise<MemoryState>>();
+
+  constructor(private readonly load: GateLoader) {}
+
+  private state(couponId: number): Promise<MemoryState> {
+    let s = this.states.get(couponId);
+    if (!s) {
+      s = this.load(couponId).then(({ holders, soldOut }) => ({ issued: new Set(holders), pending: new Set(), soldOut }));
+      s.catch(() => this.states.delete(couponId));
+      this.states.set(couponId, s);
+    }
+    return s;
+  }
+
+  async admit(couponId: number, userId: number, totalQuantity: number): Promise<GateVerdict> {
+    const s = await this.state(couponId);
+    if (s.issued.has(userId)) return 'ALREADY_ISSUED';
+    if (s.soldOut) return 'SOLD_OUT';
+    if (s.pending.has(userId)) return 'PASS';
+    if (s.issued.size + s.pending.size >= totalQuantity) return 'SOLD_OUT';
+    s.pending.add(userId);
+    return 'ADMITTED';
+  }
+
+  async settle(couponId: number, userId: number, outcome: GateOutcome, admitted: boolean): Promise<void> {
+    const s = await this.state(couponId).catch(() => undefined);
+    if (!s) return;
+    if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued.add(userId);
+    if (outcome === 'SOLD_OUT') s.soldOut = true;
+    if (admitted) s.pending.delete(userId);
+  }
+}

@@ -1,0 +1,112 @@
+import type { Db } from '../../platform/db/db.js';
+import { PgCode, pgCode, pgConstraint } from '../../platform/db/pg-errors.js';
+import { ValidationError } from '../../platform/http/errors.js';
+import { assertUserExists } from '../users/index.js';
+import { insertCoupon, listUserCoupons, type CouponRow, type NewCoupon } from './coupons.repo.js';
+
+export interface CouponView {
+  id: number;
+  name: string;
+  code: string;
+  discountType: 'FIXED' | 'PERCENTAGE';
+  discountValue: number;
+  minimumOrderAmount: number;
+  maxDiscountAmount: number | null;
+  totalQuantity: number;
+  issuedQuantity: number;
+  issueStartAt: string;
+  issueEndAt: string;
+  validityDays: number;
+}
+
+export interface NewCouponInput {
+  name: string;
+  code: string;
+  discountType: 'FIXED' | 'PERCENTAGE';
+  discountValue: number;
+  minimumOrderAmount?: number;
+  maxDiscountAmount?: number | null;
+  totalQuantity: number;
+  issueStartAt: string;
+  issueEndAt: string;
+  validityDays: number;
+}
+
+export const toCouponView = (r: CouponRow): CouponView => ({
+  id: r.id,
+  name: r.name,
+  code: r.code,
+  discountType: r.discountType,
+  discountValue: r.discountValue,
+  minimumOrderAmount: r.minimumOrderAmount,
+  maxDiscountAmount: r.maxDiscountAmount,
+  totalQuantity: r.totalQuantity,
+  issuedQuantity: r.issuedQuantity,
+  issueStartAt: r.issueStartAt.toISOString(),
+  issueEndAt: r.issueEndAt.toISOString(),
+  validityDays: r.validityDays,
+});
+
+/** Defines a coupon; rules the schema cannot say alone are checked here, and the table's constraints back them. */
+export async function defineCoupon(db: Db, input: NewCouponInput): Promise<CouponView> {
+  const problems: string[] = [];
+  if (input.discountType === 'PERCENTAGE' && input.discountValue > 100) problems.push('a PERCENTAGE discountValue is 1..100');
+  if (input.discountType === 'FIXED' && input.maxDiscountAmount != null) problems.push('maxDiscountAmount applies to PERCENTAGE coupons only');
+  const start = new Date(input.issueStartAt);
+  const end = new Date(input.issueEndAt);
+  if (!(end > start)) problems.push('issueEndAt must be after issueStartAt');
+  if (problems.length > 0) throw new ValidationError(problems.join('; '), { problems });
+  const values: NewCoupon = {
+    name: input.name.trim(),
+    code: input.code,
+    discountType: input.discountType,
+    discountValue: input.discountValue,
+    minimumOrderAmount: input.minimumOrderAmount ?? 0,
+    maxDiscountAmount: input.maxDiscountAmount ?? null,
+    totalQuantity: input.totalQuantity,
+    issueStartAt: start,
+    issueEndAt: end,
+    validityDays: input.validityDays,
+  };
+  try {
+    return toCouponView(await insertCoupon(db, values));
+  } catch (err) {
+    if (pgCode(err) === PgCode.uniqueViolation && pgConstraint(err) === 'coupons_code_unique') {
+      throw new ValidationError(`A coupon with code ${input.code} already exists`, { field: 'code' });
+    }
+    throw err;
+  }
+}
+
+export interface UserCouponView {
+  couponId: number;
+  name: string;
+  discountType: 'FIXED' | 'PERCENTAGE';
+  discountValue: number;
+  minimumOrderAmount: number;
+  maxDiscountAmount: number | null;
+  status: 'AVAILABLE' | 'USED' | 'EXPIRED';
+  issuedAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+  orderId: number | null;
+}
+
+/** The user's coupons, newest first; EXPIRED is computed from expiresAt, USED wins over it. */
+export async function userCoupons(db: Db, userId: number, now: Date = new Date()): Promise<UserCouponView[]> {
+  const rows = await listUserCoupons(db, userId);
+  if (rows.length === 0) await assertUserExists(db, userId);
+  return rows.map((r) => ({
+    couponId: r.couponId,
+    name: r.name,
+    discountType: r.discountType,
+    discountValue: r.discountValue,
+    minimumOrderAmount: r.minimumOrderAmount,
+    maxDiscountAmount: r.maxDiscountAmount,
+    status: r.usedAt ? 'USED' : r.expiresAt <= now ? 'EXPIRED' : 'AVAILABLE',
+    issuedAt: r.issuedAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+    usedAt: r.usedAt ? r.usedAt.toISOString() : null,
+    orderId: r.orderId,
+  }));
+}

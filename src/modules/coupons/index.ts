@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../platform/context.js';
+import { MemoryCouponGate, type CouponGate, type GateLoader } from './coupon-gate.js';
+import { RedisCouponGate } from './coupon-gate.redis.js';
+import { findCoupon, listHolderIds } from './coupons.repo.js';
+import { couponsRoutes } from './coupons.routes.js';
+import { CouponIssuer } from './coupons.service.js';
+
+export { defineCoupon, toCouponView, type CouponView } from './coupons.catalog.js';
+export { Coupon, CreateCouponBody } from './coupons.schema.js';
+export { coupons, couponIssues } from './coupons.tables.js';
+
+/** The coupons module: the gate (Redis when configured, else in-process), the issuer and its routes. */
+export function couponsModule(ctx: AppContext): FastifyPluginAsync {
+  const load: GateLoader = async (couponId) => {
+    const [holders, coupon] = await Promise.all([listHolderIds(ctx.db, couponId), findCoupon(ctx.db, couponId)]);
+    return { holders, soldOut: coupon ? coupon.issuedQuantity >= coupon.totalQuantity : false };
+  };
+  const gate: CouponGate = ctx.redis ? new RedisCouponGate(ctx.redis.client, load) : new MemoryCouponGate(load);
+  return couponsRoutes(ctx, new CouponIssuer(ctx, gate));
+}

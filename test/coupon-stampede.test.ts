@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
+import { http, startInstance, type Instance } from './helpers/instances.js';
+import { parallel, tally } from './helpers/parallel.js';
+
+const ADMIN = { authorization: 'Bearer t' };
+const USERS = 2_000;
+const COUPONS = 100;
+// A Redis logical database of this file's own, so FLUSHDB here touches no other test.
+const FLUSH_DB_URL = `${REDIS_URL.replace(/\/\d*$/, '')}/7`;
+
+const couponBody = (totalQuantity: number) => ({
+  name: 'Stampede',
+  code: `ST${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`,
+  discountType: 'FIXED',
+  discountValue: 1_000,
+  totalQuantity,
+  issueStartAt: new Date(Date.now() - 3_600_000).toISOString(),
+  issueEndAt: new Date(Date.now() + 3_600_000).toISOString(),
+  validityDays: 7,
+});
+
+interface Cluster {
+  instances: Instance[];
+  sql: pg.Pool;
+  userIds: number[];
+  couponId: number;
+}
+
+describe('coupon stampede on the PostgreSQL server, several instances', () => {
+  const started: Instance[] = [];
+  const databases: ServerDatabase[] = [];
+  const pools: pg.Pool[] = [];
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((i) => i.stop()));
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end()));
+    await Promise.all(databases.map((d) => d.drop()));
+  });
+
+  async function cluster(redisUrl: string | undefined, count = 2): Promise<Cluster> {
+    const db = await createServerDatabase();
+    databases.push(db);
+    const prefix = `stampede:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
+    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN: 't', SEED_DEMO: 'false', REDIS_PREFIX: prefix };
+    if (redisUrl) env['REDIS_URL'] = redisUrl;
+    const instances = await Promise.all(Array.from({ length: count }, () => startInstance(env)));
+    started.push(...instances);
+    const sql = new pg.Pool({ connectionString: db.url, max: 2 });
+    pools.push(sql);
+    const { rows } = await sql.query(`INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, ${USERS}) g RETURNING id`);
+    const coupon = await http(instances[0]!.baseUrl, 'POST', '/api/v1/admin/coupons', couponBody(COUPONS), ADMIN);
+    expect(coupon.status).toBe(201);
+    return { instances, sql, userIds: rows.map((r) => Number(r.id)), couponId: coupon.body.id };
+  }
+
+  const issue = (c: Cluster, i: number, userId: number) =>
+    http(c.instances[i % c.instances.length]!.baseUrl, 'POST', '/api/v1/coupons/issue', { couponId: c.couponId, userId });
+
+  async function expectExactlyTotal(c: Cluster): Promise<void> {
+    const rows = Number((await c.sql.query('SELECT count(*) AS n FROM coupon_issues WHERE coupon_id = $1', [c.couponId])).rows[0].n);
+    const distinct = Number((await c.sql.query('SELECT count(DISTINCT user_id) AS n FROM coupon_issues WHERE coupon_id = $1', [c.couponId])).rows[0].n);
+    const counter = Number((await c.sql.query('SELECT issued_quantity AS n FROM coupons WHERE id = $1', [c.couponId])).rows[0].n);
+    expect({ rows, distinct, counter }).toEqual({ rows: COUPONS, distinct: COUPONS, counter: COUPONS });
+  }
+
+  it('issues exactly 100 of 100 to 2,000 users racing through Redis on two instances', async () => {
+    const c = await cluster(REDIS_URL);
+    const answers = await parallel(USERS, 200, (i) => issue(c, i, c.userIds[i]!));
+    expect(tally(answers)).toEqual({ '201': COUPONS, '409 COUPON_SOLD_OUT': USERS - COUPONS });
+    await expectExactlyTotal(c);
+    // Every 201 went to a distinct user that now holds the coupon.
+    const winners = answers.filter((a) => a.status === 201).map((a) => a.body.userId);
+    expect(new Set(winners).size).toBe(COUPONS);
+  });
+
+  it('issues one coupon to one user asking 30 times at once across instances', async () => {
+    const c = await cluster(REDIS_URL);
+    const answers = await parallel(30, 30, (i) => issue(c, i, c.userIds[0]!));
+    expect(tally(answers)).toEqual({ '201': 1, '409 COUPON_ALREADY_ISSUED': 29 });
+    expect(Number((await c.sql.query('SELECT count(*) AS n FROM coupon_issues WHERE user_id = $1', [c.userIds[0]])).rows[0].n)).toBe(1);
+  });
+
+  it('still issues exactly 100 with Redis unreachable, and /ready says so', async () => {
+    const c = await cluster('redis://127.0.0.1:1');
+    const ready = await http(c.instances[0]!.baseUrl, 'GET', '/ready');
+    expect(ready).toMatchObject({ status: 503, body: { checks: { database: 'up', redis: 'down' } } });
+    const answers = await parallel(USERS, 200, (i) => issue(c, i, c.userIds[i]!));
+    expect(tally(answers)).toEqual({ '201': COUPONS, '409 COUPON_SOLD_OUT': USERS - COUPONS });
+    await expectExactlyTotal(c);
+  });
+
+  it('still issues exactly 100 when Redis is flushed in the middle of the stampede', async () => {
+    const c = await cluster(FLUSH_DB_URL);
+    const redis = new Redis(FLUSH_DB_URL);
+    try {
+      let flushes = 0;
+      const answers = await parallel(USERS, 200, async (i) => {
+        // Flush twice: once while coupons remain, once after they are gone.
+        if (i === 60 || i === 1_000) {
+          await redis.flushdb();
+          flushes++;
+        }
+        return issue(c, i, c.userIds[i]!);
+      });
+      expect(flushes).toBe(2);
+      expect(tally(answers)).toEqual({ '201': COUPONS, '409 COUPON_SOLD_OUT': USERS - COUPONS });
+      await expectExactlyTotal(c);
+      // The gate rebuilt itself: a holder asking again is answered ALREADY_ISSUED.
+      const again = await issue(c, 0, c.userIds.find((_, i) => answers[i]!.status === 201)!);
+      expect(again.body.code).toBe('COUPON_ALREADY_ISSUED');
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
+
+describe('coupon stampede on the embedded default (PGlite, no Redis)', () => {
+  it('issues exactly 100 of 100 to 2,000 users', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stampede-'));
+    const instance = await startInstance({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', SEED_DEMO: 'false' });
+    try {
+      const base = instance.baseUrl;
+      const users = await parallel(USERS, 50, (i) => http(base, 'POST', '/api/v1/users', { name: `u${i}` }));
+      const coupon = await http(base, 'POST', '/api/v1/admin/coupons', couponBody(COUPONS), ADMIN);
+      const answers = await parallel(USERS, 200, (i) =>
+        http(base, 'POST', '/api/v1/coupons/issue', { couponId: coupon.body.id, userId: users[i]!.body.userId }),
+      );
+      expect(tally(answers)).toEqual({ '201': COUPONS, '409 COUPON_SOLD_OUT': USERS - COUPONS });
+    } finally {
+      await instance.stop();
+    }
+    // Count in the data the instance left behind.
+    const db = await PGlite.create({ dataDir: path.join(dataDir, 'pglite') });
+    try {
+      const rows = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM coupon_issues');
+      const counter = await db.query<{ n: number }>('SELECT issued_quantity AS n FROM coupons');
+      expect(rows.rows[0]!.n).toBe(COUPONS);
+      expect(counter.rows[0]!.n).toBe(COUPONS);
+    } finally {
+      await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
