@@ -61,6 +61,7 @@ export interface Result {
   errors: number;
   non2xx: number;
   requests: number;
+  statuses: Map<number, number>;
 }
 
 export interface Scenario {
@@ -82,6 +83,7 @@ export async function runScenario(baseUrl: string, s: Scenario): Promise<Result>
   let i = 0;
   const expected = new Set(s.expected ?? []);
   let unexpected = 0;
+  const statuses = new Map<number, number>();
   const result = await autocannon({
     url: baseUrl,
     connections: s.connections ?? 50,
@@ -99,6 +101,7 @@ export async function runScenario(baseUrl: string, s: Scenario): Promise<Result>
           };
         },
         onResponse: (status) => {
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
           if ((status < 200 || status >= 300) && !expected.has(status)) unexpected++;
         },
       },
@@ -112,6 +115,7 @@ export async function runScenario(baseUrl: string, s: Scenario): Promise<Result>
     errors: result.errors + result.timeouts,
     non2xx: unexpected,
     requests: result.requests.total,
+    statuses,
   };
 }
 

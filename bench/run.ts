@@ -5,7 +5,7 @@
  *
  *   npm run bench                                   # embedded only
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
- *   BENCH_ONLY=postgres BENCH_DURATION=5 npm run bench
+ *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,11 +13,14 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
-import { scenarios } from './scenarios.js';
+import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 
 const ADMIN = { authorization: 'Bearer bench' };
 const duration = Number(process.env['BENCH_DURATION'] ?? 10);
 const only = process.env['BENCH_ONLY'];
+// BENCH_PROFILE=/some/dir writes a V8 CPU profile of each service process there.
+const profileDir = process.env['BENCH_PROFILE'];
+const SERVICE = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/server.js'];
 
 async function post(baseUrl: string, p: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(baseUrl + p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -78,10 +81,10 @@ async function benchMode(mode: 'embedded' | 'postgres', bare: Result): Promise<v
     const dir = env['DATA_DIR'];
     cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
   }
-  const app = await startProcess(['dist/src/server.js'], env, '/ready');
+  const app = await startProcess(SERVICE, env, '/ready');
   try {
     const productIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/admin/products', { name: `bench ${i}`, price: 1_000 + i, stock: 1_000_000 }, ADMIN))).map((p) => p['id']!);
-    const userIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/users', { name: `user ${i}` }))).map((u) => u['userId']!);
+    const userIds = (await inBatches(3_000, (i) => post(app.baseUrl, '/api/v1/users', { name: `user ${i}` }))).map((u) => u['userId']!);
     const fixture: Fixture = {
       baseUrl: app.baseUrl,
       productIds,
@@ -90,19 +93,34 @@ async function benchMode(mode: 'embedded' | 'postgres', bare: Result): Promise<v
       post,
       ...(pool ? { count: async (q: string, params: unknown[] = []) => Number((await pool.query(q, params)).rows[0].v) } : {}),
     };
-    const rows: Result[] = [];
-    for (const s of scenarios(mode, env['REDIS_URL'] !== undefined)) {
-      const prepared = await s.prepare(fixture);
-      const r = await runScenario(app.baseUrl, { duration, ...prepared.scenario });
-      rows.push(r);
-      const check = await prepared.verify?.();
-      if (check) console.log(`  ${r.scenario}: ${check}`);
+    const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
+    const rows = await runAll(fixture, [...reads, couponStampede(gate)]);
+    if (mode === 'postgres' && env['REDIS_URL']) {
+      // The database-only path: the same service with Redis unreachable, as when Redis is down.
+      const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, '/health');
+      try {
+        rows.push(...(await runAll({ ...fixture, baseUrl: degraded.baseUrl }, [couponStampede('PostgreSQL only (Redis down)')])));
+      } finally {
+        await degraded.stop();
+      }
     }
-    printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per scenario)`, bare, rows);
+    printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
   } finally {
     await app.stop();
     await cleanup();
   }
+}
+
+async function runAll(fixture: Fixture, list: BenchScenario[]): Promise<Result[]> {
+  const rows: Result[] = [];
+  for (const s of list) {
+    const prepared = await s.prepare(fixture);
+    const r = await runScenario(fixture.baseUrl, { duration, ...prepared.scenario });
+    rows.push(r);
+    const check = await prepared.verify?.(r.statuses);
+    if (check) console.log(`  ${r.scenario}: ${check}`);
+  }
+  return rows;
 }
 
 async function main(): Promise<void> {

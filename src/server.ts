@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Cron } from 'croner';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openDatabase } from './platform/db/db.js';
+import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
 import { openRedis } from './platform/redis/redis.js';
@@ -29,7 +29,10 @@ async function main(): Promise<void> {
     poolSize: config.dbPoolSize,
   });
   await runMigrations(database, config.databaseUrl);
-  const redis = config.redisUrl ? openRedis(config.redisUrl, { keyPrefix: config.redisPrefix }) : undefined;
+  // Keys carry the database's identity: Redis state left by another database never applies here.
+  const redis = config.redisUrl
+    ? openRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}${(await databaseId(database.db)).slice(0, 8)}:` })
+    : undefined;
   const app = await buildApp({
     config,
     database,

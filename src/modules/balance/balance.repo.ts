@@ -1,5 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import { users } from '../users/index.js';
 import { balanceHistory } from './balance.tables.js';
 
@@ -29,12 +30,17 @@ export async function creditIfWithinLimit(db: Db, userId: number, amount: number
   return row;
 }
 
-export async function findBalance(db: Db, userId: number): Promise<BalanceRow | undefined> {
-  const [row] = await db
+const balanceById = preparedStatement((db) =>
+  db
     .select({ id: users.id, name: users.name, balance: users.balance })
     .from(users)
-    .where(eq(users.id, userId))
-    .limit(1);
+    .where(eq(users.id, sql.placeholder('id')))
+    .limit(1)
+    .prepare('balance_by_user_id'),
+);
+
+export async function findBalance(db: Db, userId: number): Promise<BalanceRow | undefined> {
+  const [row] = await balanceById(db).execute({ id: userId });
   return row;
 }
 

@@ -1,5 +1,6 @@
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/db.js';
+import { preparedStatement } from '../../platform/db/prepared.js';
 import { products } from './catalog.tables.js';
 
 export interface ProductRow {
@@ -11,8 +12,12 @@ export interface ProductRow {
 
 const columns = { id: products.id, name: products.name, price: products.price, stock: products.stock };
 
+const productById = preparedStatement((db) =>
+  db.select(columns).from(products).where(eq(products.id, sql.placeholder('id'))).limit(1).prepare('catalog_product_by_id'),
+);
+
 export async function findProductById(db: Db, id: number): Promise<ProductRow | undefined> {
-  const [row] = await db.select(columns).from(products).where(eq(products.id, id)).limit(1);
+  const [row] = await productById(db).execute({ id });
   return row;
 }
 

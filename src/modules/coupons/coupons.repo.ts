@@ -97,3 +97,15 @@ export async function listUserCoupons(db: Db, userId: number): Promise<UserCoupo
     .where(and(eq(couponIssues.userId, userId)))
     .orderBy(desc(couponIssues.id));
 }
+
+/** The holders of a coupon if it is sold out, read in one snapshot; undefined while some are left. */
+export async function soldOutHolders(db: Db, couponId: number): Promise<number[] | undefined> {
+  const [row] = await queryRows<{ sold_out: boolean; holders: Array<number | string> | null }>(
+    db,
+    sql`SELECT c.issued_quantity >= c.total_quantity AS sold_out,
+               (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) AS holders
+        FROM coupons c WHERE c.id = ${couponId}`,
+  );
+  if (!row?.sold_out) return undefined;
+  return (row.holders ?? []).map(Number);
+}

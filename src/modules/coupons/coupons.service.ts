@@ -6,7 +6,7 @@ import { toIso } from '../../shared/time.js';
 import { assertUserExists } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
-import { findCoupon, insertIssueIfAbsent, readIssueState, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
+import { findCoupon, insertIssueIfAbsent, readIssueState, soldOutHolders, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
 
 export interface IssuedCoupon {
   couponId: number;
@@ -24,10 +24,15 @@ export interface IssuedCoupon {
  * window, already issued, quantity. Users and coupon definitions never change once they exist, so
  * a positive answer is remembered in-process; the gate answers repeats and sold-out requests, and
  * only admitted requests reach the issuing transaction.
+ *
+ * Sold out is final (no route raises a total, and holders are never removed), so once this instance
+ * has read from the database that a coupon is sold out, its holder list is final too: from then on
+ * both ALREADY_ISSUED and SOLD_OUT are answered here, with no I/O at all.
  */
 export class CouponIssuer {
   private readonly knownUsers = new Lru<number, true>(100_000);
   private readonly definitions = new Lru<number, CouponRow>(10_000);
+  private readonly soldOut = new Lru<number, Promise<Set<number> | undefined>>(10_000);
 
   constructor(
     private readonly ctx: AppContext,
@@ -43,6 +48,12 @@ export class CouponIssuer {
       throw new CouponNotActiveError(couponId, coupon.issueStartAt.toISOString(), coupon.issueEndAt.toISOString());
     }
 
+    const finalHolders = await this.soldOut.get(couponId);
+    if (finalHolders) {
+      this.count(finalHolders.has(userId) ? 'ALREADY_ISSUED' : 'SOLD_OUT', 'memo');
+      throw finalHolders.has(userId) ? new CouponAlreadyIssuedError(couponId, userId) : new CouponSoldOutError(couponId);
+    }
+
     let verdict: GateVerdict | 'UNAVAILABLE' = 'UNAVAILABLE';
     if (this.gate) {
       try {
@@ -52,13 +63,17 @@ export class CouponIssuer {
       }
     }
     if (verdict === 'ALREADY_ISSUED' || verdict === 'SOLD_OUT') {
+      if (verdict === 'SOLD_OUT') this.learnSoldOut(couponId);
       this.count(verdict, 'gate');
       throw verdict === 'ALREADY_ISSUED' ? new CouponAlreadyIssuedError(couponId, userId) : new CouponSoldOutError(couponId);
     }
     if (verdict === 'UNAVAILABLE') {
       const state = await readIssueState(this.ctx.db, couponId, userId);
       if (state?.alreadyIssued) return this.reject(new CouponAlreadyIssuedError(couponId, userId));
-      if (state?.soldOut) return this.reject(new CouponSoldOutError(couponId));
+      if (state?.soldOut) {
+        this.learnSoldOut(couponId);
+        return this.reject(new CouponSoldOutError(couponId));
+      }
     }
 
     const admitted = verdict === 'ADMITTED';
@@ -70,7 +85,10 @@ export class CouponIssuer {
       return issued;
     } catch (err) {
       if (err instanceof CouponAlreadyIssuedError) outcome = 'ALREADY_ISSUED';
-      else if (err instanceof CouponSoldOutError) outcome = 'SOLD_OUT';
+      else if (err instanceof CouponSoldOutError) {
+        outcome = 'SOLD_OUT';
+        this.learnSoldOut(couponId);
+      }
       if (outcome !== 'FAILED') this.count(outcome, 'database');
       throw err;
     } finally {
@@ -104,12 +122,31 @@ export class CouponIssuer {
     };
   }
 
+  /**
+   * Reads, once, whether the database says the coupon is sold out and who holds it; only a
+   * database answer is trusted for this, never the gate's.
+   */
+  private learnSoldOut(couponId: number): void {
+    if (this.soldOut.get(couponId)) return;
+    const pending = soldOutHolders(this.ctx.db, couponId).then(
+      (holders) => {
+        if (!holders) this.soldOut.delete(couponId);
+        return holders && new Set(holders);
+      },
+      () => {
+        this.soldOut.delete(couponId);
+        return undefined;
+      },
+    );
+    this.soldOut.set(couponId, pending);
+  }
+
   private reject(err: CouponAlreadyIssuedError | CouponSoldOutError): never {
     this.count(err instanceof CouponSoldOutError ? 'SOLD_OUT' : 'ALREADY_ISSUED', 'database');
     throw err;
   }
 
-  private count(result: string, decidedBy: 'gate' | 'database'): void {
+  private count(result: string, decidedBy: 'memo' | 'gate' | 'database'): void {
     this.ctx.metrics.couponIssues.inc({ result, decided_by: decidedBy });
   }
 

@@ -128,6 +128,19 @@ describe.each([
     expect(await issuedCount(coupon.id)).toBe(1);
   });
 
+  it('keeps telling holders from others once it knows a coupon is sold out for good', async () => {
+    const coupon = await newCoupon(t.app, { totalQuantity: 1 });
+    const [holder, late] = [await newUser(t.app), await newUser(t.app)];
+    expect((await issue(coupon.id, holder)).status).toBe(201);
+    for (let i = 0; i < 3; i++) {
+      expect((await issue(coupon.id, late)).body.code).toBe('COUPON_SOLD_OUT');
+      expect((await issue(coupon.id, holder)).body.code).toBe('COUPON_ALREADY_ISSUED');
+    }
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/coupon_issue_requests_total\{result="ALREADY_ISSUED",decided_by="memo"\} [1-9]/);
+    expect(await issuedRows(coupon.id)).toBe(1);
+  });
+
   it('knows holders issued before it started (the gate rebuilds from the database)', async () => {
     const coupon = await newCoupon(t.app, { totalQuantity: 2 });
     const [u1, u2, u3] = [await newUser(t.app), await newUser(t.app), await newUser(t.app)];

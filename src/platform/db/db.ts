@@ -76,3 +76,10 @@ export async function queryRows<T>(db: Db, query: SQL): Promise<T[]> {
 }
 
 export { sql };
+
+/** The random identity the migrations gave this database. */
+export async function databaseId(db: Db): Promise<string> {
+  const [row] = await queryRows<{ value: string }>(db, sql`SELECT value FROM app_meta WHERE key = 'database_id'`);
+  if (!row) throw new Error('app_meta has no database_id: migrations incomplete');
+  return row.value;
+}

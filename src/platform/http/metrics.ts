@@ -29,7 +29,7 @@ export class Metrics {
   });
   readonly couponIssues = new Counter({
     name: 'coupon_issue_requests_total',
-    help: 'Coupon issue requests by outcome and by where they were decided (redis gate or database)',
+    help: 'Coupon issue requests by outcome and where they were decided: memo (known sold out), gate, or database',
     labelNames: ['result', 'decided_by'] as const,
     registers: [this.registry],
   });
