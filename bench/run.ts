@@ -63,7 +63,17 @@ async function createServerDb(url: string): Promise<{ url: string; drop: () => P
   };
 }
 
-async function benchMode(mode: 'embedded' | 'postgres', bare: Result): Promise<void> {
+/** The yardstick, measured afresh before each mode so both sides of a ratio see the same machine. */
+async function measureBare(): Promise<Result> {
+  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/hello');
+  try {
+    return await runScenario(bareProc.baseUrl, { name: 'bare Fastify GET /hello', path: () => '/hello', duration });
+  } finally {
+    await bareProc.stop();
+  }
+}
+
+async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
   const env: Record<string, string> = { ADMIN_TOKEN: 'bench', SEED_DEMO: 'false' };
   let cleanup = async () => {};
   let pool: pg.Pool | undefined;
@@ -93,6 +103,7 @@ async function benchMode(mode: 'embedded' | 'postgres', bare: Result): Promise<v
       post,
       ...(pool ? { count: async (q: string, params: unknown[] = []) => Number((await pool.query(q, params)).rows[0].v) } : {}),
     };
+    const bare = await measureBare();
     const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
     const rows = await runAll(fixture, [...reads, couponStampede(gate)]);
     if (mode === 'postgres' && env['REDIS_URL']) {
@@ -126,12 +137,9 @@ async function runAll(fixture: Fixture, list: BenchScenario[]): Promise<Result[]
 async function main(): Promise<void> {
   console.log('building…');
   execSync('npm run build', { stdio: 'inherit' });
-  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/hello');
-  const bare = await runScenario(bareProc.baseUrl, { name: 'bare Fastify GET /hello', path: () => '/hello', duration });
-  await bareProc.stop();
-  if (only !== 'postgres') await benchMode('embedded', bare);
+  if (only !== 'postgres') await benchMode('embedded');
   if (only !== 'embedded') {
-    if (process.env['DATABASE_URL']) await benchMode('postgres', bare);
+    if (process.env['DATABASE_URL']) await benchMode('postgres');
     else console.log('\n(set DATABASE_URL to also measure on a PostgreSQL server)');
   }
 }

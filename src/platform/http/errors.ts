@@ -23,14 +23,21 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** An expected failure the client can act on; its code decides the status. */
+/**
+ * An expected failure the client can act on; its code decides the status. It carries no stack
+ * trace: it is an answer, not a bug, and a stampede of refusals should not pay for one each.
+ */
 export class AppError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+    this.code = code;
+    this.details = details;
     this.name = new.target.name;
   }
 
