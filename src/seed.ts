@@ -26,8 +26,17 @@ const DEMO_PRODUCTS: Array<[string, number, number]> = [
   ['Bluetooth Speaker', 59_000, 90],
 ];
 
+const DAY = 86_400_000;
+// [name, code, type, value, minimum order, cap, quantity, starts in days, ends in days, validity days]
+const DEMO_COUPONS: Array<[string, string, 'FIXED' | 'PERCENTAGE', number, number, number | null, number, number, number, number]> = [
+  ['Welcome 3,000 won', 'WELCOME3000', 'FIXED', 3_000, 20_000, null, 1_000, -1, 30, 14],
+  ['Flash 10% (max 10,000)', 'FLASH10', 'PERCENTAGE', 10, 0, 10_000, 100, -1, 7, 7],
+  ['Last one standing 50%', 'HALF50', 'PERCENTAGE', 50, 50_000, 30_000, 1, -1, 7, 3],
+  ['Next week 5,000 won', 'NEXTWEEK', 'FIXED', 5_000, 30_000, null, 500, 7, 14, 7],
+];
+
 /**
- * Fills an empty database with demo users (balances written through the ledger) and products.
+ * Fills an empty database with demo users (balances written through the ledger), products and coupons.
  * Once across instances: an advisory lock, then an emptiness check.
  */
 export async function seedDemo(db: Db): Promise<boolean> {
@@ -47,6 +56,14 @@ export async function seedDemo(db: Db): Promise<boolean> {
     }
     for (const [name, price, stock] of DEMO_PRODUCTS) {
       await tx.execute(sql`INSERT INTO products (name, price, stock) VALUES (${name}, ${price}, ${stock})`);
+    }
+    const now = Date.now();
+    for (const [name, code, type, value, minimum, cap, quantity, startDays, endDays, validity] of DEMO_COUPONS) {
+      await tx.execute(sql`
+        INSERT INTO coupons (name, code, discount_type, discount_value, minimum_order_amount, max_discount_amount,
+                             total_quantity, issue_start_at, issue_end_at, validity_days)
+        VALUES (${name}, ${code}, ${type}, ${value}, ${minimum}, ${cap}, ${quantity},
+                ${new Date(now + startDays * DAY).toISOString()}, ${new Date(now + endDays * DAY).toISOString()}, ${validity})`);
     }
     return true;
   });
