@@ -65,7 +65,7 @@ async function createServerDb(url: string): Promise<{ url: string; drop: () => P
 
 /** The yardstick, measured afresh before each mode so both sides of a ratio see the same machine. */
 async function measureBare(): Promise<Result> {
-  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, '/hello');
+  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
   try {
     return await runScenario(bareProc.baseUrl, { name: 'bare Fastify GET /hello', path: () => '/hello', duration });
   } finally {
@@ -91,7 +91,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     const dir = env['DATA_DIR'];
     cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
   }
-  const app = await startProcess(SERVICE, env, '/ready');
+  const app = await startProcess(SERVICE, env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
   try {
     const productIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/admin/products', { name: `bench ${i}`, price: 1_000 + i, stock: 1_000_000 }, ADMIN))).map((p) => p['id']!);
     const userIds = (await inBatches(3_000, (i) => post(app.baseUrl, '/api/v1/users', { name: `user ${i}` }))).map((u) => u['userId']!);
@@ -108,7 +108,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     const rows = await runAll(fixture, [...reads, couponStampede(gate)]);
     if (mode === 'postgres' && env['REDIS_URL']) {
       // The database-only path: the same service with Redis unreachable, as when Redis is down.
-      const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, '/health');
+      const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, { inheritEnv: true, timeoutMs: 90_000 });
       try {
         rows.push(...(await runAll({ ...fixture, baseUrl: degraded.baseUrl }, [couponStampede('PostgreSQL only (Redis down)')])));
       } finally {

@@ -9,7 +9,7 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -20,30 +20,39 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
-export async function startInstance(env: Record<string, string>): Promise<Instance> {
+/**
+ * Starts `node <args>` from the project root on a fresh port (PORT/HOST set) and waits until
+ * `readyPath` answers 2xx. The child sees only PATH plus `env`, unless `inheritEnv` is set.
+ */
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  opts: { readyPath?: string; inheritEnv?: boolean; timeoutMs?: number } = {},
+): Promise<Instance> {
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const base = opts.inheritEnv ? { ...process.env } : { PATH: process.env['PATH'] ?? '' };
+  const child = spawn(process.execPath, args, {
     cwd: projectRoot(),
-    env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...base, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`node ${args.join(' ')} exited with ${child.exitCode}:\n${output}`);
     try {
-      const res = await fetch(`${baseUrl}/health`);
+      const res = await fetch(`${baseUrl}${opts.readyPath ?? '/health'}`);
       if (res.ok) break;
     } catch {
       // not listening yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`instance did not start within 60 s:\n${output}`);
+      throw new Error(`node ${args.join(' ')} did not start within ${timeoutMs / 1000} s:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -58,6 +67,11 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
+export function startInstance(env: Record<string, string>): Promise<Instance> {
+  return startProcess(['--import', 'tsx', 'src/server.ts'], env);
 }
 
 /** Sends a JSON request over real HTTP and returns status and body. */

@@ -2,7 +2,7 @@ import type { Db } from '../../platform/db/db.js';
 import { PgCode, pgCode, pgConstraint } from '../../platform/db/pg-errors.js';
 import { ValidationError } from '../../platform/http/errors.js';
 import { assertUserExists } from '../users/index.js';
-import { insertCoupon, listUserCoupons, type CouponRow, type NewCoupon } from './coupons.repo.js';
+import { insertCoupon, listUserCoupons, type CouponRow, type NewCoupon, type UserCouponRow } from './coupons.repo.js';
 
 export interface CouponView {
   id: number;
@@ -78,35 +78,23 @@ export async function defineCoupon(db: Db, input: NewCouponInput): Promise<Coupo
   }
 }
 
-export interface UserCouponView {
-  couponId: number;
-  name: string;
-  discountType: 'FIXED' | 'PERCENTAGE';
-  discountValue: number;
-  minimumOrderAmount: number;
-  maxDiscountAmount: number | null;
+/** A held coupon as the client sees it: times as ISO strings, and the status derived from them. */
+export type UserCouponView = Omit<UserCouponRow, 'issuedAt' | 'expiresAt' | 'usedAt'> & {
   status: 'AVAILABLE' | 'USED' | 'EXPIRED';
   issuedAt: string;
   expiresAt: string;
   usedAt: string | null;
-  orderId: number | null;
-}
+};
 
 /** The user's coupons, newest first; EXPIRED is computed from expiresAt, USED wins over it. */
 export async function userCoupons(db: Db, userId: number, now: Date = new Date()): Promise<UserCouponView[]> {
   const rows = await listUserCoupons(db, userId);
   if (rows.length === 0) await assertUserExists(db, userId);
   return rows.map((r) => ({
-    couponId: r.couponId,
-    name: r.name,
-    discountType: r.discountType,
-    discountValue: r.discountValue,
-    minimumOrderAmount: r.minimumOrderAmount,
-    maxDiscountAmount: r.maxDiscountAmount,
+    ...r,
     status: r.usedAt ? 'USED' : r.expiresAt <= now ? 'EXPIRED' : 'AVAILABLE',
     issuedAt: r.issuedAt.toISOString(),
     expiresAt: r.expiresAt.toISOString(),
     usedAt: r.usedAt ? r.usedAt.toISOString() : null,
-    orderId: r.orderId,
   }));
 }
