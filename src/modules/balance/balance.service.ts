@@ -1,6 +1,6 @@
 import type { AppContext } from '../../platform/context.js';
 import { runIdempotent, type Answer } from '../../platform/idempotency/idempotency.js';
-import { assertUserExists, UserNotFoundError, type UserView } from '../users/index.js';
+import { assertUserExists, toUserView, UserNotFoundError, type UserView } from '../users/index.js';
 import { BalanceLimitExceededError } from './balance.errors.js';
 import { creditIfWithinLimit, findBalance, listHistory } from './balance.repo.js';
 
@@ -27,7 +27,7 @@ export async function chargeBalance(
       if (!current) throw new UserNotFoundError(userId);
       throw new BalanceLimitExceededError({ userId, balance: current.balance, amount, maxBalance });
     }
-    return { status: 200, body: { userId: row.id, name: row.name, balance: row.balance } };
+    return { status: 200, body: toUserView(row) };
   });
   if (!answer.replayed && answer.status === 200) {
     // Counted after the commit, so a rolled-back charge is never counted.
@@ -40,7 +40,7 @@ export async function chargeBalance(
 export async function getBalance(ctx: AppContext, userId: number): Promise<UserView> {
   const row = await findBalance(ctx.db, userId);
   if (!row) throw new UserNotFoundError(userId);
-  return { userId: row.id, name: row.name, balance: row.balance };
+  return toUserView(row);
 }
 
 /** The user's ledger, newest first. */

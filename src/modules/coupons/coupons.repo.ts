@@ -59,12 +59,6 @@ export async function takeOneIfAvailable(db: Db, couponId: number): Promise<bool
   return rows.length === 1;
 }
 
-/** Every user holding the coupon, for rebuilding the admission gate. */
-export async function listHolderIds(db: Db, couponId: number): Promise<number[]> {
-  const rows = await db.select({ userId: couponIssues.userId }).from(couponIssues).where(eq(couponIssues.couponId, couponId));
-  return rows.map((r) => r.userId);
-}
-
 export interface UserCouponRow {
   couponId: number;
   name: string;
@@ -98,14 +92,16 @@ export async function listUserCoupons(db: Db, userId: number): Promise<UserCoupo
     .orderBy(desc(couponIssues.id));
 }
 
-/** The holders of a coupon if it is sold out, read in one snapshot; undefined while some are left. */
-export async function soldOutHolders(db: Db, couponId: number): Promise<number[] | undefined> {
+/**
+ * Every holder of a coupon and whether it is sold out, read in one statement so both come from
+ * one snapshot (a holder list older than the sold-out flag would turn ALREADY_ISSUED into SOLD_OUT).
+ */
+export async function readHolders(db: Db, couponId: number): Promise<{ soldOut: boolean; holders: number[] } | undefined> {
   const [row] = await queryRows<{ sold_out: boolean; holders: Array<number | string> | null }>(
     db,
     sql`SELECT c.issued_quantity >= c.total_quantity AS sold_out,
                (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) AS holders
         FROM coupons c WHERE c.id = ${couponId}`,
   );
-  if (!row?.sold_out) return undefined;
-  return (row.holders ?? []).map(Number);
+  return row && { soldOut: row.sold_out, holders: (row.holders ?? []).map(Number) };
 }

@@ -6,7 +6,7 @@ import { toIso } from '../../shared/time.js';
 import { assertUserExists } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
-import { findCoupon, insertIssueIfAbsent, readIssueState, soldOutHolders, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
+import { findCoupon, insertIssueIfAbsent, readHolders, readIssueState, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
 
 export interface IssuedCoupon {
   couponId: number;
@@ -128,10 +128,13 @@ export class CouponIssuer {
    */
   private learnSoldOut(couponId: number): void {
     if (this.soldOut.get(couponId)) return;
-    const pending = soldOutHolders(this.ctx.db, couponId).then(
-      (holders) => {
-        if (!holders) this.soldOut.delete(couponId);
-        return holders && new Set(holders);
+    const pending = readHolders(this.ctx.db, couponId).then(
+      (read) => {
+        if (!read?.soldOut) {
+          this.soldOut.delete(couponId);
+          return undefined;
+        }
+        return new Set(read.holders);
       },
       () => {
         this.soldOut.delete(couponId);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
 import { MemoryCouponGate, type CouponGate, type GateLoader } from './coupon-gate.js';
 import { RedisCouponGate } from './coupon-gate.redis.js';
-import { findCoupon, listHolderIds } from './coupons.repo.js';
+import { readHolders } from './coupons.repo.js';
 import { couponsRoutes } from './coupons.routes.js';
 import { CouponIssuer } from './coupons.service.js';
 
@@ -12,10 +12,7 @@ export { coupons, couponIssues } from './coupons.tables.js';
 
 /** The coupons module: the gate (Redis when configured, else in-process), the issuer and its routes. */
 export function couponsModule(ctx: AppContext): FastifyPluginAsync {
-  const load: GateLoader = async (couponId) => {
-    const [holders, coupon] = await Promise.all([listHolderIds(ctx.db, couponId), findCoupon(ctx.db, couponId)]);
-    return { holders, soldOut: coupon ? coupon.issuedQuantity >= coupon.totalQuantity : false };
-  };
+  const load: GateLoader = async (couponId) => (await readHolders(ctx.db, couponId)) ?? { holders: [], soldOut: false };
   const gate: CouponGate = ctx.redis ? new RedisCouponGate(ctx.redis.client, load) : new MemoryCouponGate(load);
   return couponsRoutes(ctx, new CouponIssuer(ctx, gate));
 }

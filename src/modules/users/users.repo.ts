@@ -9,11 +9,6 @@ export async function insertUser(db: Db, name: string): Promise<UserRow> {
   return row!;
 }
 
-export async function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
-  return row;
-}
-
 /** True when the user exists; the cheapest check, for services that only need to know. */
 export async function userExists(db: Db, id: number): Promise<boolean> {
   const rows = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).limit(1);
