@@ -6,8 +6,11 @@ import type { CouponGate, GateLoader, GateOutcome, GateVerdict } from './coupon-
 const keys = (couponId: number) => [`coupon:{${couponId}}:issued`, `coupon:{${couponId}}:pending`, `coupon:{${couponId}}:soldout`];
 // The issued set always holds this marker, so "set missing" (Redis restarted or flushed) differs from "none issued".
 const MARKER = '_';
-/** An admission whose request never settled (its instance died) stops holding a place after this. */
-export const PENDING_TTL_MS = 15_000;
+/**
+ * An admission whose request never settled (its instance died) stops holding a place after this;
+ * longer than any issuing request can last (5 s pool wait + 15 s statement timeout).
+ */
+export const PENDING_TTL_MS = 30_000;
 
 const ADMIT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'REBUILD' end
@@ -17,7 +20,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))
 if redis.call('ZSCORE', KEYS[2], ARGV[1]) then return 'PASS' end
-if redis.call('SCARD', KEYS[1]) - 1 + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 'SOLD_OUT' end
+if redis.call('SCARD', KEYS[1]) - 1 + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 'FULL' end
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 return 'ADMITTED'`;
 
@@ -51,11 +54,13 @@ type GateRedis = Redis & {
 export class RedisCouponGate implements CouponGate {
   readonly kind = 'redis' as const;
   private readonly redis: GateRedis;
+  private readonly rebuilding = new Map<number, Promise<void>>();
 
   constructor(
     redis: Redis,
     private readonly load: GateLoader,
     private readonly onSettleError: (err: unknown) => void = () => {},
+    private readonly pendingTtlMs = PENDING_TTL_MS,
   ) {
     if (!('couponAdmit' in redis)) {
       redis.defineCommand('couponAdmit', { numberOfKeys: 3, lua: ADMIT });
@@ -67,10 +72,16 @@ export class RedisCouponGate implements CouponGate {
 
   async admit(couponId: number, userId: number, totalQuantity: number): Promise<GateVerdict> {
     const [issued, pending, soldout] = keys(couponId) as [string, string, string];
-    let verdict = await this.redis.couponAdmit(issued, pending, soldout, userId, totalQuantity, PENDING_TTL_MS);
+    let verdict = await this.redis.couponAdmit(issued, pending, soldout, userId, totalQuantity, this.pendingTtlMs);
     if (verdict === 'REBUILD') {
-      await this.rebuild(couponId);
-      verdict = await this.redis.couponAdmit(issued, pending, soldout, userId, totalQuantity, PENDING_TTL_MS);
+      // One rebuild per coupon per instance at a time; the others wait for it.
+      let running = this.rebuilding.get(couponId);
+      if (!running) {
+        running = this.rebuild(couponId).finally(() => this.rebuilding.delete(couponId));
+        this.rebuilding.set(couponId, running);
+      }
+      await running;
+      verdict = await this.redis.couponAdmit(issued, pending, soldout, userId, totalQuantity, this.pendingTtlMs);
       if (verdict === 'REBUILD') throw new Error(`coupon gate for ${couponId} vanished while rebuilding`);
     }
     return verdict as GateVerdict;
@@ -93,8 +104,8 @@ export class RedisCouponGate implements CouponGate {
     const tmp = `${issued}:rebuild:${randomBytes(6).toString('hex')}`;
     const CHUNK = 5_000;
     await this.redis.sadd(tmp, MARKER);
-    await this.redis.expire(tmp, 60); // a rebuild cut short by a crash leaves nothing behind
     for (let i = 0; i < holders.length; i += CHUNK) await this.redis.sadd(tmp, ...holders.slice(i, i + CHUNK));
+    await this.redis.expire(tmp, 60); // a rebuild cut short by a crash leaves nothing behind
     await this.redis.couponInstall(issued, tmp, soldout, soldOut ? '1' : '0');
   }
 }

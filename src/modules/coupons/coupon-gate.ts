@@ -1,16 +1,19 @@
 /**
- * The admission gate in front of coupon issuing. It only ever *rejects* on facts the database has
- * already confirmed (the user holds the coupon; the coupon is sold out) or on the quantity already
- * claimed by confirmed issues plus requests in flight; everything it admits still goes through the
- * database, which alone decides. So a gate that is wrong, stale, flushed or down can cost speed,
- * never correctness.
+ * The admission gate in front of coupon issuing. It refuses only on facts the database has
+ * confirmed (the user holds the coupon; the coupon is sold out); everything else still goes
+ * through the database, which alone decides. So a gate that is wrong, stale, flushed or down can
+ * cost speed, never correctness, and never a wrong refusal.
  */
 export type GateVerdict =
   /** Go to the database holding one of the remaining places. */
   | 'ADMITTED'
   /** Go to the database without a place: the same user is already in flight there. */
   | 'PASS'
+  /** Every place is taken by confirmed holders or requests in flight; ask the database, which knows how those end. */
+  | 'FULL'
+  /** The database confirmed this user holds the coupon. */
   | 'ALREADY_ISSUED'
+  /** The database said the coupon is sold out (final). */
   | 'SOLD_OUT';
 
 /** What the database said about an issue the gate let through. */
@@ -55,7 +58,7 @@ export class MemoryCouponGate implements CouponGate {
     if (s.issued.has(userId)) return 'ALREADY_ISSUED';
     if (s.soldOut) return 'SOLD_OUT';
     if (s.pending.has(userId)) return 'PASS';
-    if (s.issued.size + s.pending.size >= totalQuantity) return 'SOLD_OUT';
+    if (s.issued.size + s.pending.size >= totalQuantity) return 'FULL';
     s.pending.add(userId);
     return 'ADMITTED';
   }

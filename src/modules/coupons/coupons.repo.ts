@@ -48,15 +48,28 @@ export async function insertIssueIfAbsent(db: Db, couponId: number, userId: numb
   return row && { issuedAt: row.issued_at, expiresAt: row.expires_at };
 }
 
-/** Takes one from the remaining quantity if any is left; false when sold out. */
+/**
+ * Takes one from the remaining quantity if any is left and the database's clock is inside the
+ * issue window (start inclusive, end exclusive); false otherwise.
+ */
 export async function takeOneIfAvailable(db: Db, couponId: number): Promise<boolean> {
   const rows = await queryRows<{ id: number }>(
     db,
     sql`UPDATE coupons SET issued_quantity = issued_quantity + 1
         WHERE id = ${couponId} AND issued_quantity < total_quantity
+          AND now() >= issue_start_at AND now() < issue_end_at
         RETURNING id`,
   );
   return rows.length === 1;
+}
+
+/** Why takeOneIfAvailable refused: the window (by the database's clock) or the quantity. */
+export async function refusalReason(db: Db, couponId: number): Promise<'NOT_ACTIVE' | 'SOLD_OUT'> {
+  const [row] = await queryRows<{ active: boolean }>(
+    db,
+    sql`SELECT now() >= issue_start_at AND now() < issue_end_at AS active FROM coupons WHERE id = ${couponId}`,
+  );
+  return row?.active ? 'SOLD_OUT' : 'NOT_ACTIVE';
 }
 
 export interface UserCouponRow {

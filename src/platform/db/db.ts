@@ -44,8 +44,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       // A saturated pool fails a request after 5 s instead of queueing it without end.
       connectionTimeoutMillis: 5_000,
     });
-    // An idle client that loses its connection must not crash the process.
+    // A client that loses its connection (database restart, failover, a killed backend) must fail
+    // its query, not crash the process: idle clients report through the pool, checked-out ones
+    // through their own 'error' event, which needs a listener from the start.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool) as unknown as Db;
     return {
       db,

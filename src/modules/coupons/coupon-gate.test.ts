@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../../../test/helpers/databases.js';
+import { MemoryCouponGate, type CouponGate, type GateLoader } from './coupon-gate.js';
+import { RedisCouponGate } from './coupon-gate.redis.js';
+
+// The gate's rules, the same for both implementations; the database is a stub loader here because
+// the gate never decides an issue, it only refuses or lets through.
+const redis = new Redis(REDIS_URL, { keyPrefix: `test:gate:${randomBytes(4).toString('hex')}:` });
+afterAll(() => redis.disconnect());
+
+describe.each([
+  ['memory', (load: GateLoader) => new MemoryCouponGate(load)],
+  ['redis', (load: GateLoader) => new RedisCouponGate(redis, load, () => {}, 200)],
+])('%s coupon gate', (_kind, make) => {
+  let loads = 0;
+  let db: { holders: number[]; soldOut: boolean };
+  let gate: CouponGate;
+  let coupon = 0;
+  beforeEach(() => {
+    loads = 0;
+    db = { holders: [], soldOut: false };
+    gate = make(async () => {
+      loads++;
+      return db;
+    });
+    coupon = Math.floor(Math.random() * 1e9);
+  });
+
+  it('admits up to the total, then answers FULL (not SOLD_OUT) while requests are in flight', async () => {
+    expect(await gate.admit(coupon, 1, 2)).toBe('ADMITTED');
+    expect(await gate.admit(coupon, 2, 2)).toBe('ADMITTED');
+    expect(await gate.admit(coupon, 3, 2)).toBe('FULL');
+    expect(await gate.admit(coupon, 1, 2)).toBe('PASS'); // the same user, still in flight
+  });
+
+  it('gives the place back when the database fails, and keeps it when it issues', async () => {
+    expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
+    await gate.settle(coupon, 1, 'FAILED', true);
+    expect(await gate.admit(coupon, 2, 1)).toBe('ADMITTED');
+    await gate.settle(coupon, 2, 'ISSUED', true);
+    expect(await gate.admit(coupon, 2, 1)).toBe('ALREADY_ISSUED');
+    expect(await gate.admit(coupon, 3, 1)).toBe('FULL');
+  });
+
+  it('refuses with SOLD_OUT only once the database said so', async () => {
+    expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
+    await gate.settle(coupon, 2, 'SOLD_OUT', false);
+    expect(await gate.admit(coupon, 3, 1)).toBe('SOLD_OUT');
+  });
+
+  it('starts from the database: its holders and its sold-out state', async () => {
+    db = { holders: [7, 8], soldOut: true };
+    expect(await gate.admit(coupon, 7, 2)).toBe('ALREADY_ISSUED');
+    expect(await gate.admit(coupon, 9, 2)).toBe('SOLD_OUT');
+    expect(loads).toBe(1);
+  });
+
+  it('learns a holder the database reported, even one it never admitted', async () => {
+    await gate.admit(coupon, 1, 5); // loads the state
+    await gate.settle(coupon, 4, 'ALREADY_ISSUED', false);
+    expect(await gate.admit(coupon, 4, 5)).toBe('ALREADY_ISSUED');
+  });
+});
+
+describe('redis coupon gate, when Redis loses or keeps stale state', () => {
+  const holders = { holders: [1, 2], soldOut: false };
+  let loads = 0;
+  const gate = new RedisCouponGate(redis, async () => {
+    loads++;
+    return holders;
+  }, () => {}, 200);
+
+  it('rebuilds once from the database when its keys vanish, even under concurrent requests', async () => {
+    const coupon = Math.floor(Math.random() * 1e9);
+    expect(await gate.admit(coupon, 1, 3)).toBe('ALREADY_ISSUED');
+    await redis.del(`coupon:{${coupon}}:issued`, `coupon:{${coupon}}:pending`);
+    loads = 0;
+    const verdicts = await Promise.all([3, 4, 5, 6].map((u) => gate.admit(coupon, u, 3)));
+    expect(loads).toBe(1);
+    expect(verdicts.filter((v) => v === 'ADMITTED')).toHaveLength(1);
+    expect(verdicts.filter((v) => v === 'FULL')).toHaveLength(3);
+    expect(await gate.admit(coupon, 2, 3)).toBe('ALREADY_ISSUED');
+  });
+
+  it('stops holding a place for an admission that never settled once its time is up', async () => {
+    const coupon = Math.floor(Math.random() * 1e9);
+    expect(await gate.admit(coupon, 3, 3)).toBe('ADMITTED'); // its instance "dies" here
+    expect(await gate.admit(coupon, 4, 3)).toBe('FULL');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await gate.admit(coupon, 4, 3)).toBe('ADMITTED');
+  });
+});
