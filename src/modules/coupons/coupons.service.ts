@@ -3,7 +3,7 @@ import type { Db } from '../../platform/db/db.js';
 import { PgCode, pgCode } from '../../platform/db/pg-errors.js';
 import { Lru } from '../../shared/lru.js';
 import { toIso } from '../../shared/time.js';
-import { assertUserExists } from '../users/index.js';
+import { assertUserExists, UserNotFoundError, userExistenceChecker } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
 import { findCoupon, insertIssueIfAbsent, readHolders, readIssueState, refusalReason, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
@@ -37,12 +37,15 @@ export class CouponIssuer {
   private readonly knownUsers = new Lru<number, true>(100_000);
   private readonly definitions = new Lru<number, CouponRow>(10_000);
   private readonly soldOut = new Lru<number, Promise<Set<number> | undefined>>(1_000);
+  private readonly userExists: (userId: number) => Promise<boolean>;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly gate: CouponGate | undefined,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.userExists = userExistenceChecker(ctx.db);
+  }
 
   async issue(couponId: number, userId: number): Promise<IssuedCoupon> {
     await this.assertUser(userId);
@@ -155,7 +158,7 @@ export class CouponIssuer {
 
   private async assertUser(userId: number): Promise<void> {
     if (this.knownUsers.get(userId)) return;
-    await assertUserExists(this.ctx.db, userId);
+    if (!(await this.userExists(userId))) throw new UserNotFoundError(userId);
     this.knownUsers.set(userId, true);
   }
 

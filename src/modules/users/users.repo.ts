@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../platform/db/db.js';
 import { users } from './users.tables.js';
 
@@ -13,4 +13,10 @@ export async function insertUser(db: Db, name: string): Promise<UserRow> {
 export async function userExists(db: Db, id: number): Promise<boolean> {
   const rows = await db.select({ id: users.id }).from(users).where(eq(users.id, id)).limit(1);
   return rows.length > 0;
+}
+
+/** Which of `ids` exist, in one query. */
+export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
+  const rows = await db.select({ id: users.id }).from(users).where(inArray(users.id, ids));
+  return new Set(rows.map((r) => r.id));
 }
