@@ -1,6 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
-import { preparedStatement } from '../../platform/db/prepared.js';
+import { perDatabase } from '../../platform/db/prepared.js';
+import { Batcher } from '../../shared/batcher.js';
 import { users } from '../users/index.js';
 import { balanceHistory } from './balance.tables.js';
 
@@ -30,18 +31,24 @@ export async function creditIfWithinLimit(db: Db, userId: number, amount: number
   return row;
 }
 
-const balanceById = preparedStatement((db) =>
-  db
-    .select({ id: users.id, name: users.name, balance: users.balance })
-    .from(users)
-    .where(eq(users.id, sql.placeholder('id')))
-    .limit(1)
-    .prepare('balance_by_user_id'),
-);
+const balanceColumns = { id: users.id, name: users.name, balance: users.balance };
 
 export async function findBalance(db: Db, userId: number): Promise<BalanceRow | undefined> {
-  const [row] = await balanceById(db).execute({ id: userId });
+  const [row] = await db.select(balanceColumns).from(users).where(eq(users.id, userId)).limit(1);
   return row;
+}
+
+const balancesByIds = perDatabase((db) => {
+  const statement = db.select(balanceColumns).from(users).where(sql`${users.id} = ANY(${sql.placeholder('ids')})`).prepare('balances_by_user_ids');
+  return new Batcher<number, BalanceRow | undefined>(
+    async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])),
+    undefined,
+  );
+});
+
+/** The committed balance when the lookup runs; lookups in the same tick share one prepared query. Root handle only. */
+export function loadBalance(db: Db, userId: number): Promise<BalanceRow | undefined> {
+  return balancesByIds(db).get(userId);
 }
 
 export type HistoryRow = typeof balanceHistory.$inferSelect;

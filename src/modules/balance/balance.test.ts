@@ -44,6 +44,20 @@ describe('balance', () => {
     });
   });
 
+  it('answers each of many concurrent balance reads with its own user (reads are batched)', async () => {
+    const userIds = await Promise.all([1, 2, 3, 4, 5].map(async (n) => {
+      const id = await newUser(t.app, `reader ${n}`);
+      await charge(id, n * 100);
+      return id;
+    }));
+    const asked = [...userIds, 999_999, ...userIds];
+    const answers = await Promise.all(asked.map((id) => call(t.app, 'GET', api(`/users/${id}/balance`))));
+    answers.forEach((a, i) => {
+      if (asked[i] === 999_999) expect(a.body.code).toBe('USER_NOT_FOUND');
+      else expect(a.body).toMatchObject({ userId: asked[i], balance: (userIds.indexOf(asked[i]!) + 1) * 100 });
+    });
+  });
+
   it('limits history to `limit`, newest first, and an empty history is an empty list', async () => {
     const userId = await newUser(t.app);
     expect((await call(t.app, 'GET', api(`/users/${userId}/balance/history`))).body).toEqual([]);

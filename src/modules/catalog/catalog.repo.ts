@@ -1,6 +1,7 @@
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/db.js';
-import { preparedStatement } from '../../platform/db/prepared.js';
+import { perDatabase } from '../../platform/db/prepared.js';
+import { Batcher } from '../../shared/batcher.js';
 import { products } from './catalog.tables.js';
 
 export interface ProductRow {
@@ -12,13 +13,29 @@ export interface ProductRow {
 
 const columns = { id: products.id, name: products.name, price: products.price, stock: products.stock };
 
-const productById = preparedStatement((db) =>
-  db.select(columns).from(products).where(eq(products.id, sql.placeholder('id'))).limit(1).prepare('catalog_product_by_id'),
-);
-
 export async function findProductById(db: Db, id: number): Promise<ProductRow | undefined> {
-  const [row] = await productById(db).execute({ id });
+  const [row] = await db.select(columns).from(products).where(eq(products.id, id)).limit(1);
   return row;
+}
+
+const productsByIds = perDatabase((db) => {
+  const statement = db
+    .select(columns)
+    .from(products)
+    .where(sql`${products.id} = ANY(${sql.placeholder('ids')})`)
+    .prepare('catalog_products_by_ids');
+  return new Batcher<number, ProductRow | undefined>(
+    async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])),
+    undefined,
+  );
+});
+
+/**
+ * The product as committed when the lookup runs; lookups arriving in the same tick share one
+ * prepared `id = ANY(…)` query. Only for the root handle, never inside a transaction.
+ */
+export function loadProduct(db: Db, id: number): Promise<ProductRow | undefined> {
+  return productsByIds(db).get(id);
 }
 
 /** Products after `afterId` by id; one more than `limit` is read to know whether a next page exists. */

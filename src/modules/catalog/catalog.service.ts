@@ -1,6 +1,6 @@
 import type { Db } from '../../platform/db/db.js';
 import { ProductNotFoundError } from './catalog.errors.js';
-import { findProductById, insertProduct, listProductsAfter, updateProduct, type ProductRow } from './catalog.repo.js';
+import { findProductById, insertProduct, listProductsAfter, loadProduct, updateProduct, type ProductRow } from './catalog.repo.js';
 
 export type ProductView = ProductRow;
 
@@ -11,7 +11,7 @@ export interface ProductPage {
 
 /** The product with its stock as committed at this moment (never cached). */
 export async function getProduct(db: Db, productId: number): Promise<ProductView> {
-  const row = await findProductById(db, productId);
+  const row = await loadProduct(db, productId);
   if (!row) throw new ProductNotFoundError(productId);
   return row;
 }

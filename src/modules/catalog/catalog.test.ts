@@ -17,6 +17,15 @@ describe('products', () => {
     expect(body).toEqual({ id: ids[2], name: 'p3', price: 3_000, stock: 3 });
   });
 
+  it('answers each of many concurrent reads with its own product (reads are batched)', async () => {
+    const asked = [...ids, 987_654, ...ids].reverse();
+    const answers = await Promise.all(asked.map((id) => call(t.app, 'GET', api(`/products/${id}`))));
+    answers.forEach((a, i) => {
+      if (asked[i] === 987_654) expect(a.body.code).toBe('PRODUCT_NOT_FOUND');
+      else expect(a.body.id).toBe(asked[i]);
+    });
+  });
+
   it('shows a stock change at once (stock is never cached)', async () => {
     await call(t.app, 'PATCH', api(`/admin/products/${ids[0]}`), { stock: 42 }, adminAuth);
     expect((await call(t.app, 'GET', api(`/products/${ids[0]}`))).body.stock).toBe(42);

@@ -1,11 +1,11 @@
 import type { Db } from './db.js';
 
 /**
- * A statement built once per database handle and prepared by name, so the hot reads skip both
- * Drizzle's query building and PostgreSQL's parse/plan on every call. Use it only with the root
- * handle: a transaction is a different handle and gets its own (unnamed) statement.
+ * Something built once per database handle: a prepared statement (so hot reads skip Drizzle's
+ * query building and PostgreSQL's parse and plan), or a batcher over one. Use it with the root
+ * handle: a transaction is another handle and would get its own.
  */
-export function preparedStatement<P>(build: (db: Db) => P): (db: Db) => P {
+export function perDatabase<P>(build: (db: Db) => P): (db: Db) => P {
   const cache = new WeakMap<Db, P>();
   return (db) => {
     let p = cache.get(db);
