@@ -1,7 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
-import { perDatabase } from '../../platform/db/prepared.js';
-import { Batcher } from '../../shared/batcher.js';
+import { batchedById } from '../../platform/db/prepared.js';
 import { users } from '../users/index.js';
 import { balanceHistory } from './balance.tables.js';
 
@@ -38,18 +37,14 @@ export async function findBalance(db: Db, userId: number): Promise<BalanceRow | 
   return row;
 }
 
-const balancesByIds = perDatabase((db) => {
-  const statement = db.select(balanceColumns).from(users).where(sql`${users.id} = ANY(${sql.placeholder('ids')})`).prepare('balances_by_user_ids');
-  return new Batcher<number, BalanceRow | undefined>(
-    async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])),
-    undefined,
-  );
-});
-
 /** The committed balance when the lookup runs; lookups in the same tick share one prepared query. Root handle only. */
-export function loadBalance(db: Db, userId: number): Promise<BalanceRow | undefined> {
-  return balancesByIds(db).get(userId);
-}
+export const loadBalance = batchedById((db) =>
+  db
+    .select(balanceColumns)
+    .from(users)
+    .where(sql`${users.id} = ANY(${sql.placeholder('ids')})`)
+    .prepare('balances_by_user_ids'),
+);
 
 export type HistoryRow = typeof balanceHistory.$inferSelect;
 

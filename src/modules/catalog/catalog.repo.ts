@@ -1,7 +1,6 @@
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/db.js';
-import { perDatabase } from '../../platform/db/prepared.js';
-import { Batcher } from '../../shared/batcher.js';
+import { batchedById } from '../../platform/db/prepared.js';
 import { products } from './catalog.tables.js';
 
 export interface ProductRow {
@@ -18,25 +17,17 @@ export async function findProductById(db: Db, id: number): Promise<ProductRow | 
   return row;
 }
 
-const productsByIds = perDatabase((db) => {
-  const statement = db
-    .select(columns)
-    .from(products)
-    .where(sql`${products.id} = ANY(${sql.placeholder('ids')})`)
-    .prepare('catalog_products_by_ids');
-  return new Batcher<number, ProductRow | undefined>(
-    async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])),
-    undefined,
-  );
-});
-
 /**
  * The product as committed when the lookup runs; lookups arriving in the same tick share one
  * prepared `id = ANY(…)` query. Only for the root handle, never inside a transaction.
  */
-export function loadProduct(db: Db, id: number): Promise<ProductRow | undefined> {
-  return productsByIds(db).get(id);
-}
+export const loadProduct = batchedById((db) =>
+  db
+    .select(columns)
+    .from(products)
+    .where(sql`${products.id} = ANY(${sql.placeholder('ids')})`)
+    .prepare('catalog_products_by_ids'),
+);
 
 /** Products after `afterId` by id; one more than `limit` is read to know whether a next page exists. */
 export async function listProductsAfter(db: Db, afterId: number, limit: number): Promise<ProductRow[]> {

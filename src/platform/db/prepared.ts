@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { Batcher } from '../../shared/batcher.js';
 
 /**
  * Something built once per database handle: a prepared statement (so hot reads skip Drizzle's
@@ -15,4 +16,18 @@ export function perDatabase<P>(build: (db: Db) => P): (db: Db) => P {
     }
     return p;
   };
+}
+
+/**
+ * Lookups by id that arrive in the same tick share one execution of a statement taking `ids`
+ * (an `id = ANY($ids)` query); each caller gets its own row, or undefined. Root handle only.
+ */
+export function batchedById<R extends { id: number }>(
+  prepare: (db: Db) => { execute(params: { ids: number[] }): Promise<R[]> },
+): (db: Db, id: number) => Promise<R | undefined> {
+  const batcherFor = perDatabase((db) => {
+    const statement = prepare(db);
+    return new Batcher<number, R | undefined>(async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])), undefined);
+  });
+  return (db, id) => batcherFor(db).get(id);
 }
