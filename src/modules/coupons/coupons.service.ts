@@ -77,7 +77,9 @@ export class CouponIssuer {
       if (outcome === 'SOLD_OUT') void this.learnSoldOut(couponId);
       throw err;
     } finally {
-      await this.gate?.settle(couponId, userId, outcome, verdict === 'ADMITTED');
+      const settled = this.gate?.settle(couponId, userId, outcome, verdict === 'ADMITTED');
+      // With the gate unreachable, tell it best-effort without making the answer wait on it.
+      if (verdict !== 'UNAVAILABLE') await settled;
     }
   }
 
