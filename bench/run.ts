@@ -11,6 +11,7 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
@@ -80,11 +81,19 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
   if (mode === 'postgres') {
     const db = await createServerDb(process.env['DATABASE_URL']!);
     env['DATABASE_URL'] = db.url;
-    if (process.env['REDIS_URL']) env['REDIS_URL'] = process.env['REDIS_URL'];
+    const redisUrl = process.env['REDIS_URL'];
+    const redisPrefix = `bench:${Date.now()}:`;
+    if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
     cleanup = async () => {
       await pool!.end();
       await db.drop();
+      if (redisUrl) {
+        const redis = new Redis(redisUrl);
+        const keys = await redis.keys(`${redisPrefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      }
     };
   } else {
     env['DATA_DIR'] = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));

@@ -37,6 +37,7 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
   const started: Instance[] = [];
   const databases: ServerDatabase[] = [];
   const pools: pg.Pool[] = [];
+  const prefixes: string[] = [];
 
   afterEach(async () => {
     await Promise.all(started.splice(0).map((i) => i.stop()));
@@ -44,12 +45,19 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.end()));
     await Promise.all(databases.map((d) => d.drop()));
+    const redis = new Redis(REDIS_URL);
+    for (const prefix of prefixes) {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    redis.disconnect();
   });
 
   async function cluster(redisUrl: string | undefined, count = 2): Promise<Cluster> {
     const db = await createServerDatabase();
     databases.push(db);
     const prefix = `stampede:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
+    prefixes.push(prefix);
     const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN: 't', SEED_DEMO: 'false', REDIS_PREFIX: prefix };
     if (redisUrl) env['REDIS_URL'] = redisUrl;
     const instances = await Promise.all(Array.from({ length: count }, () => startInstance(env)));

@@ -48,12 +48,25 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     redisPrefix,
     url: server?.url,
     close: async () => {
-      await app.close();
-      await redis?.close();
-      await database.close();
-      await server?.drop();
+      try {
+        await app.close();
+        if (redis) await deleteKeys(redis, redisPrefix);
+        await redis?.close();
+        // A test may have closed the database on purpose already.
+        await database.close().catch(() => {});
+      } finally {
+        await server?.drop();
+      }
     },
   };
+}
+
+/** Removes a test's Redis keys (the client's keyPrefix is not applied to SCAN patterns or its results). */
+async function deleteKeys(redis: RedisHandle, prefix: string): Promise<void> {
+  if (!redis.isUp()) return;
+  const keys = await redis.client.keys(`${prefix}*`);
+  // Keys come back with the prefix, and DEL would add it again: strip it.
+  if (keys.length > 0) await redis.client.del(...keys.map((k) => k.slice(prefix.length)));
 }
 
 /** Sends a request and returns status and parsed JSON body. */

@@ -7,8 +7,13 @@ import { RedisCouponGate } from './coupon-gate.redis.js';
 
 // The gate's rules, the same for both implementations; the database is a stub loader here because
 // the gate never decides an issue, it only refuses or lets through.
-const redis = new Redis(REDIS_URL, { keyPrefix: `test:gate:${randomBytes(4).toString('hex')}:` });
-afterAll(() => redis.disconnect());
+const prefix = `test:gate:${randomBytes(4).toString('hex')}:`;
+const redis = new Redis(REDIS_URL, { keyPrefix: prefix });
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`); // KEYS patterns and results carry the prefix; DEL adds it
+  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  redis.disconnect();
+});
 
 describe.each([
   ['memory', (load: GateLoader) => new MemoryCouponGate(load)],
