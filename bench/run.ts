@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 
@@ -90,8 +91,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
       await db.drop();
       if (redisUrl) {
         const redis = new Redis(redisUrl);
-        const keys = await redis.keys(`${redisPrefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteKeysUnder(redis, redisPrefix);
         redis.disconnect();
       }
     };

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { parallel, tally } from './helpers/parallel.js';
+import { deleteKeysUnder } from './helpers/redis-keys.js';
 
 const ADMIN = { authorization: 'Bearer t' };
 const USERS = 2_000;
@@ -46,10 +47,7 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     await Promise.all(pools.map((p) => p.end()));
     await Promise.all(databases.map((d) => d.drop()));
     const redis = new Redis(REDIS_URL);
-    for (const prefix of prefixes) {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-    }
+    for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
     redis.disconnect();
   });
 

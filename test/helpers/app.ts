@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../../src/platform/db/db.js';
 import { runMigrations } from '../../src/platform/db/migrate.js';
 import { openRedis, type RedisHandle } from '../../src/platform/redis/redis.js';
 import { createServerDatabase, onServer } from './databases.js';
+import { deleteKeysUnder } from './redis-keys.js';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -50,7 +51,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     close: async () => {
       try {
         await app.close();
-        if (redis) await deleteKeys(redis, redisPrefix);
+        if (redis?.isUp()) await deleteKeysUnder(redis.client, redisPrefix);
         await redis?.close();
         // A test may have closed the database on purpose already.
         await database.close().catch(() => {});
@@ -59,14 +60,6 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       }
     },
   };
-}
-
-/** Removes a test's Redis keys (the client's keyPrefix is not applied to SCAN patterns or its results). */
-async function deleteKeys(redis: RedisHandle, prefix: string): Promise<void> {
-  if (!redis.isUp()) return;
-  const keys = await redis.client.keys(`${prefix}*`);
-  // Keys come back with the prefix, and DEL would add it again: strip it.
-  if (keys.length > 0) await redis.client.del(...keys.map((k) => k.slice(prefix.length)));
 }
 
 /** Sends a request and returns status and parsed JSON body. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../../../test/helpers/databases.js';
+import { deleteKeysUnder } from '../../../test/helpers/redis-keys.js';
 import { MemoryCouponGate, type CouponGate, type GateLoader } from './coupon-gate.js';
 import { RedisCouponGate } from './coupon-gate.redis.js';
 
@@ -10,8 +11,7 @@ import { RedisCouponGate } from './coupon-gate.redis.js';
 const prefix = `test:gate:${randomBytes(4).toString('hex')}:`;
 const redis = new Redis(REDIS_URL, { keyPrefix: prefix });
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`); // KEYS patterns and results carry the prefix; DEL adds it
-  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
+  await deleteKeysUnder(redis, prefix);
   redis.disconnect();
 });
 
