@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, timestamp, unique, varchar } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, timestamp, unique, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
 import { users } from '../users/users.tables.js';
 
 export const coupons = pgTable(
@@ -51,6 +51,8 @@ export const couponIssues = pgTable(
   (t) => [
     unique('coupon_issues_coupon_user_unique').on(t.couponId, t.userId),
     index('coupon_issues_user_idx').on(t.userId, t.id),
+    // An order uses at most one coupon, and the sweeper finds it by order when it gives it back.
+    uniqueIndex('coupon_issues_order_unique').on(t.orderId).where(sql`${t.orderId} IS NOT NULL`),
     check('coupon_issues_expiry_after_issue', sql`${t.expiresAt} > ${t.issuedAt}`),
     check('coupon_issues_used_with_order', sql`(${t.usedAt} IS NULL) = (${t.orderId} IS NULL)`),
   ],
