@@ -10,16 +10,22 @@ import { installMetrics, Metrics } from './platform/http/metrics.js';
 import { ErrorResponse } from './platform/http/schemas.js';
 import { installValidation } from './platform/http/validation.js';
 import type { RedisHandle } from './platform/redis/redis.js';
+import { NO_EVENTS, type EventsHandle } from './platform/events/relay.js';
+import type { EventSink } from './platform/events/sink.js';
 import { adminRoutes } from './modules/admin/index.js';
 import { balanceRoutes } from './modules/balance/index.js';
 import { catalogRoutes } from './modules/catalog/index.js';
 import { couponsModule } from './modules/coupons/index.js';
+import { ordersRoutes } from './modules/orders/index.js';
 import { usersRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
   config: Config;
   database: Database;
   redis?: RedisHandle | undefined;
+  /** The outbox relay (or anything told about commits that wrote events); none by default. */
+  events?: EventsHandle | undefined;
+  eventSink?: EventSink | undefined;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -40,6 +46,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     db: opts.database.db,
     metrics: new Metrics(),
     redis: opts.redis,
+    events: opts.events ?? NO_EVENTS,
+    eventSink: opts.eventSink,
   };
 
   installValidation(app);
@@ -65,6 +73,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(balanceRoutes(ctx));
       await api.register(catalogRoutes(ctx));
       await api.register(couponsModule(ctx));
+      await api.register(ordersRoutes(ctx));
       await api.register(adminRoutes(ctx));
     },
     { prefix: API_PREFIX },

@@ -9,11 +9,15 @@ export interface Config {
   /** Prefix of every Redis key, so deployments (and test runs) sharing a Redis never meet. */
   readonly redisPrefix: string;
   readonly natsUrl: string | undefined;
+  /** JetStream stream and subject of the order.paid events (ORDERS, orders.paid). */
+  readonly natsStream: string;
+  readonly natsSubject: string;
   readonly dataDir: string;
   readonly adminToken: string | undefined;
   readonly maxBalance: number;
   readonly shippingFee: number;
   readonly freeShippingThreshold: number;
+  /** May be fractional (0.05 is 3 s), for tests and demos of expiry. */
   readonly orderHoldMinutes: number;
   readonly popularCron: string;
   readonly timezone: string;
@@ -61,6 +65,21 @@ export function loadConfig(env: Env = process.env): Config {
     }
   };
 
+  const decimal = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+(\.\d{1,3})?$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be a number from ${min} to ${max} with at most 3 decimals, got "${raw}"`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const token = (name: string, fallback: string, pattern: RegExp): string => {
+    const raw = str(name) ?? fallback;
+    if (!pattern.test(raw)) problems.push(`${name} must match ${pattern.source}, got "${raw}"`);
+    return raw;
+  };
+
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
   const timezone = str('TIMEZONE') ?? 'Asia/Seoul';
   try {
@@ -84,12 +103,14 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: str('REDIS_PREFIX') ?? 'ecom:',
     natsUrl: url('NATS_URL', ['nats:', 'tls:']),
+    natsStream: token('NATS_STREAM', 'ORDERS', /^[A-Za-z0-9_-]{1,64}$/),
+    natsSubject: token('NATS_SUBJECT', 'orders.paid', /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,7}$/),
     dataDir: path.resolve(str('DATA_DIR') ?? './data'),
     adminToken: str('ADMIN_TOKEN'),
     maxBalance: int('MAX_BALANCE', 10_000_000, 1),
     shippingFee: int('SHIPPING_FEE', 3_000, 0),
     freeShippingThreshold: int('FREE_SHIPPING_THRESHOLD', 30_000, 0),
-    orderHoldMinutes: int('ORDER_HOLD_MINUTES', 10, 1),
+    orderHoldMinutes: decimal('ORDER_HOLD_MINUTES', 10, 0.001, 7 * 24 * 60),
     popularCron,
     timezone,
     logLevel,

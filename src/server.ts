@@ -7,6 +7,10 @@ import { runMigrations } from './platform/db/migrate.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
 import { openRedis } from './platform/redis/redis.js';
 import { seedDemo } from './seed.js';
+import { FileSink } from './platform/events/file-sink.js';
+import { JetStreamSink } from './platform/events/jetstream-sink.js';
+import { OutboxRelay } from './platform/events/relay.js';
+import { OrderExpirySweeper, sweepIntervalMs } from './modules/orders/index.js';
 
 function readConfig(): Config {
   try {
@@ -33,14 +37,23 @@ async function main(): Promise<void> {
   const redis = config.redisUrl
     ? openRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}${(await databaseId(database.db)).slice(0, 8)}:` })
     : undefined;
+  const sink = config.natsUrl
+    ? new JetStreamSink({ url: config.natsUrl, stream: config.natsStream, subject: config.natsSubject })
+    : new FileSink(path.join(config.dataDir, 'data-platform'));
+  const relay = new OutboxRelay(database.db, sink);
   const app = await buildApp({
     config,
     database,
     redis,
+    events: relay,
+    eventSink: sink,
     logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
   });
   if (config.seedDemo && (await seedDemo(database.db))) app.log.info('seeded demo data into the empty database');
 
+  const sweeper = new OrderExpirySweeper(database.db, sweepIntervalMs(config.orderHoldMinutes));
+  relay.start(app.log);
+  sweeper.start(app.log);
   const jobs = [
     new Cron('17 * * * *', { protect: true }, async () => {
       const n = await purgeExpiredKeys(database.db).catch((err: unknown) => app.log.error({ err }, 'idempotency purge failed'));
@@ -62,6 +75,9 @@ async function main(): Promise<void> {
     let code = 0;
     try {
       await app.close();
+      await sweeper.stop();
+      await relay.stop();
+      await sink.close();
       await redis?.close();
       await database.close();
     } catch (err) {
@@ -74,7 +90,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ database: database.kind, redis: Boolean(redis) }, 'ready');
+  app.log.info({ database: database.kind, redis: Boolean(redis), events: sink.name }, 'ready');
 }
 
 main().catch((err: unknown) => {

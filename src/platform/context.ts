@@ -1,5 +1,7 @@
 import type { Config } from '../config.js';
 import type { Database, Db } from './db/db.js';
+import type { EventsHandle } from './events/relay.js';
+import type { EventSink } from './events/sink.js';
 import type { Metrics } from './http/metrics.js';
 import type { RedisHandle } from './redis/redis.js';
 
@@ -11,4 +13,8 @@ export interface AppContext {
   readonly metrics: Metrics;
   /** Undefined when REDIS_URL is unset: modules fall back to in-process equivalents. */
   readonly redis: RedisHandle | undefined;
+  /** Told after a commit that wrote an outbox event, so the relay delivers it at once. */
+  readonly events: EventsHandle;
+  /** Where events go (checked by /ready); undefined in apps that run no relay. */
+  readonly eventSink: EventSink | undefined;
 }

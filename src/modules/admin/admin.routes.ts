@@ -35,11 +35,12 @@ export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
       {
         schema: {
           tags: ['admin'],
-          summary: 'Change the price and/or set the stock of a product',
+          summary: 'Change the price, set the stock, or add to it',
+          description: '`stock` sets the stock; `stockDelta` adds to it (negative removes; 409 OUT_OF_STOCK below 0). Both at once, or any other field, is 400. Every stock change is recorded as a stock movement.',
           security,
           params: ProductParams,
           body: PatchProductBody,
-          response: { 200: Product, ...errors(400, 401, 403, 404) },
+          response: { 200: Product, ...errors(400, 401, 403, 404, 409) },
         },
       },
       async (request) => changeProduct(ctx.db, request.params.productId, request.body),

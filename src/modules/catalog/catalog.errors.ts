@@ -5,3 +5,9 @@ export class ProductNotFoundError extends AppError {
     super('PRODUCT_NOT_FOUND', `Product ${productId} not found`, { productId });
   }
 }
+
+export class OutOfStockError extends AppError {
+  constructor(details: { productId: number; requested: number; available: number }) {
+    super('OUT_OF_STOCK', `Only ${details.available} of product ${details.productId} left, ${details.requested} requested`, details);
+  }
+}

@@ -1,6 +1,15 @@
 import type { Db } from '../../platform/db/db.js';
 import { ProductNotFoundError } from './catalog.errors.js';
-import { findProductById, insertProduct, listProductsAfter, loadProduct, updateProduct, type ProductRow } from './catalog.repo.js';
+import { ValidationError } from '../../platform/http/errors.js';
+import { addStock, findProductById, insertProduct, listProductsAfter, loadProduct, setStock, updatePrice, type ProductRow } from './catalog.repo.js';
+import { MAX_STOCK } from './catalog.schema.js';
+import { OutOfStockError } from './catalog.errors.js';
+
+export interface ProductPatch {
+  price?: number;
+  stock?: number;
+  stockDelta?: number;
+}
 
 export type ProductView = ProductRow;
 
@@ -28,9 +37,29 @@ export function createProduct(db: Db, input: { name: string; price: number; stoc
   return insertProduct(db, input);
 }
 
-/** Changes price and/or stock; stock is set, not added, and can never go below zero. */
-export async function changeProduct(db: Db, productId: number, patch: { price?: number; stock?: number }): Promise<ProductView> {
-  const row = Object.keys(patch).length === 0 ? await findProductById(db, productId) : await updateProduct(db, productId, patch);
+/**
+ * Changes the price and/or the stock: `stock` sets it, `stockDelta` adds to it (safe during a sale:
+ * it never overwrites reservations made meanwhile). Every stock change is recorded as a movement.
+ */
+export async function changeProduct(db: Db, productId: number, patch: ProductPatch): Promise<ProductView> {
+  if (patch.stock !== undefined && patch.stockDelta !== undefined) {
+    throw new ValidationError('Give either stock (sets it) or stockDelta (adds to it), not both', {
+      issues: [{ field: 'body', message: 'stock and stockDelta are mutually exclusive' }],
+    });
+  }
+  let row: ProductRow | undefined;
+  if (patch.stock !== undefined) row = await setStock(db, productId, patch.stock, patch.price);
+  else if (patch.stockDelta !== undefined) {
+    row = await addStock(db, productId, patch.stockDelta, MAX_STOCK, patch.price);
+    if (!row) {
+      const current = await findProductById(db, productId);
+      if (current && current.stock + patch.stockDelta < 0) {
+        throw new OutOfStockError({ productId, requested: -patch.stockDelta, available: current.stock });
+      }
+      if (current) throw new ValidationError(`The stock would exceed ${MAX_STOCK}`, { productId, stock: current.stock, stockDelta: patch.stockDelta });
+    }
+  } else if (patch.price !== undefined) row = await updatePrice(db, productId, patch.price);
+  else row = await findProductById(db, productId);
   if (!row) throw new ProductNotFoundError(productId);
   return row;
 }

@@ -38,6 +38,7 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsync {
       async (_request, reply) => {
         const checks: Record<string, 'up' | 'down'> = { database: await probe(() => ctx.database.ping()) };
         if (ctx.redis) checks['redis'] = await probe(() => ctx.redis!.ping());
+        if (ctx.eventSink?.name === 'nats') checks['nats'] = await probe(() => ctx.eventSink!.ping());
         const ready = Object.values(checks).every((c) => c === 'up');
         return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
       },

@@ -1,0 +1,127 @@
+import type { AppContext } from '../../platform/context.js';
+import type { Db } from '../../platform/db/db.js';
+import { runIdempotent, type Answer, type Outcome } from '../../platform/idempotency/idempotency.js';
+import { OutOfStockError, ProductNotFoundError } from '../catalog/index.js';
+import { assertUserExists, UserNotFoundError } from '../users/index.js';
+import {
+  CouponNotUsableError,
+  DuplicateOrderLineError,
+  insufficientBalance,
+  OrderNotFoundError,
+  OrderNotPayableError,
+} from './orders.errors.js';
+import { findOrder, listOrdersBefore } from './orders.repo.js';
+import { payOrderAtomically, type StoredOrder } from './pay-order.repo.js';
+import { placeOrderAtomically, type PlaceOrderResult } from './place-order.repo.js';
+import type { PlaceOrderBody } from './orders.schema.js';
+
+export type OrderView = StoredOrder;
+
+export interface OrderPage {
+  items: OrderView[];
+  nextCursor: string | null;
+}
+
+/**
+ * Runs one atomic statement. Without a key it runs on its own (autocommit: the hot rows are
+ * locked only inside the database); with one, inside runIdempotent's transaction.
+ */
+function once<T>(ctx: AppContext, scope: string, key: string | undefined, request: unknown, work: (db: Db) => Promise<Outcome<T>>) {
+  if (key === undefined) return work(ctx.db).then((o): Answer<T> => ({ ...o, replayed: false }));
+  return runIdempotent(ctx.db, { scope, key, request }, work);
+}
+
+/**
+ * Orders and pays in one call. Checks in the contract's order: body, user, products, coupon,
+ * stock, then payment. A short balance answers 402 and leaves the order PAYMENT_FAILED, holding
+ * its stock and coupon until it is paid or its hold ends.
+ */
+export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempotencyKey?: string): Promise<Answer<unknown>> {
+  const seen = new Set<number>();
+  for (const line of body.products) {
+    if (seen.has(line.productId)) throw new DuplicateOrderLineError(line.productId);
+    seen.add(line.productId);
+  }
+  const couponId = body.couponId ?? null;
+  const request = { userId: body.userId, products: body.products, couponId };
+  const answer = await once(ctx, 'orders.place', idempotencyKey, request, async (db) => {
+    const result = await placeOrderAtomically(db, {
+      userId: body.userId,
+      lines: body.products,
+      couponId,
+      shippingFee: ctx.config.shippingFee,
+      freeShippingThreshold: ctx.config.freeShippingThreshold,
+      holdSeconds: ctx.config.orderHoldMinutes * 60,
+    });
+    return outcomeOf(result, body, couponId);
+  });
+  if (!answer.replayed) ctx.events.committed();
+  return answer;
+}
+
+function outcomeOf(r: PlaceOrderResult, body: PlaceOrderBody, couponId: number | null): Outcome<unknown> {
+  if (!r.userFound) throw new UserNotFoundError(body.userId);
+  const found = new Map(r.lines.map((l) => [l.productId, l]));
+  const missing = body.products.find((l) => !found.has(l.productId));
+  if (missing) throw new ProductNotFoundError(missing.productId);
+  if (couponId !== null && r.coupon) {
+    const c = r.coupon;
+    if (!c.owned) throw new CouponNotUsableError(couponId, 'NOT_OWNED');
+    if (c.used) throw new CouponNotUsableError(couponId, 'USED');
+    if (c.expired) throw new CouponNotUsableError(couponId, 'EXPIRED');
+    if (r.amounts.itemAmount < c.minimum) {
+      throw new CouponNotUsableError(couponId, 'MINIMUM_NOT_MET', { minimumOrderAmount: c.minimum, itemAmount: r.amounts.itemAmount });
+    }
+  }
+  if (!r.stockOk) {
+    const short = r.lines.find((l) => l.stock < l.quantity)!;
+    throw new OutOfStockError({ productId: short.productId, requested: short.quantity, available: short.stock });
+  }
+  // Every check passed yet nothing was written: the coupon was used by a concurrent order.
+  if (!r.order) throw new CouponNotUsableError(couponId ?? 0, 'USED');
+  const order: OrderView = {
+    orderId: r.order.orderId,
+    orderNumber: r.order.orderNumber,
+    userId: body.userId,
+    status: r.order.status,
+    items: r.lines.map(({ stock: _stock, ...item }) => item),
+    ...r.amounts,
+    couponId,
+    createdAt: r.order.createdAt,
+    paidAt: r.order.paidAt,
+  };
+  if (order.status === 'PAID') return { status: 201, body: order };
+  return { status: 402, body: insufficientBalance(order, r.balance).toBody() };
+}
+
+/**
+ * Pays a CREATED or PAYMENT_FAILED order. A PAID order answers 200 and takes nothing, so a client
+ * may retry safely; concurrent calls take turns on the order's row lock.
+ */
+export async function payOrder(ctx: AppContext, orderId: number, idempotencyKey?: string): Promise<Answer<unknown>> {
+  const answer = await once(ctx, 'payments.pay', idempotencyKey, { orderId }, async (db): Promise<Outcome<unknown>> => {
+    const r = await payOrderAtomically(db, orderId);
+    if (!r) throw new OrderNotFoundError(orderId);
+    if (r.statusBefore === 'CANCELLED') throw new OrderNotPayableError(orderId, r.statusBefore, 'CANCELLED');
+    if (r.order.status === 'PAID') return { status: 200, body: r.order };
+    if (!r.live) throw new OrderNotPayableError(orderId, r.statusBefore, 'EXPIRED');
+    return { status: 402, body: insufficientBalance(r.order, r.balance).toBody() };
+  });
+  if (!answer.replayed && answer.status === 200) ctx.events.committed();
+  return answer;
+}
+
+export async function getOrder(ctx: AppContext, orderId: number): Promise<OrderView> {
+  const order = await findOrder(ctx.db, orderId);
+  if (!order) throw new OrderNotFoundError(orderId);
+  return order;
+}
+
+/** The user's orders, newest first; the cursor is the last order id of the previous page. */
+export async function listUserOrders(ctx: AppContext, userId: number, cursor: string | undefined, limit: number): Promise<OrderPage> {
+  const rows = await listOrdersBefore(ctx.db, userId, cursor === undefined ? undefined : Number(cursor), limit);
+  if (rows.length === 0) await assertUserExists(ctx.db, userId);
+  const hasMore = rows.length > limit;
+  const items = hasMore ? rows.slice(0, limit) : rows;
+  return { items, nextCursor: hasMore ? String(items[items.length - 1]!.orderId) : null };
+}

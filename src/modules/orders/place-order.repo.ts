@@ -1,0 +1,184 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../platform/db/db.js';
+import { isoText, ITEM_JSON, ORDER_PAID_EVENT } from './order-sql.js';
+
+export interface PlaceOrderInput {
+  userId: number;
+  lines: Array<{ productId: number; quantity: number }>;
+  couponId: number | null;
+  shippingFee: number;
+  freeShippingThreshold: number;
+  holdSeconds: number;
+}
+
+export interface LockedLine {
+  productId: number;
+  name: string;
+  unitPrice: number;
+  quantity: number;
+  amount: number;
+  stock: number;
+}
+
+/** What the statement saw and did: enough to name the first failed check, or to answer the order. */
+export interface PlaceOrderResult {
+  userFound: boolean;
+  balance: number;
+  /** The lines whose product exists, in the request's order, with the stock they found. */
+  lines: LockedLine[];
+  stockOk: boolean;
+  coupon: { owned: boolean; used: boolean; expired: boolean; minimum: number } | undefined;
+  amounts: { itemAmount: number; shippingAmount: number; discountAmount: number; paymentAmount: number };
+  /** Set when the order was written: PAID, or PAYMENT_FAILED holding its stock and coupon. */
+  order: { orderId: number; orderNumber: string; status: 'PAID' | 'PAYMENT_FAILED'; createdAt: string; paidAt: string | null } | undefined;
+}
+
+/**
+ * Places and pays an order in ONE statement, so the hot product rows are locked only while the
+ * database runs it (no round trip to the application while holding them). All of it or nothing:
+ *  - products are locked in id order (two orders never deadlock), stock checked for every line;
+ *  - the coupon is taken with a conditional update (unused, unexpired, held by the user);
+ *  - only if every check passed: stock reserved, order and lines written, balance taken with a
+ *    conditional update (else the order stays PAYMENT_FAILED), ledger, stock movements, outbox.
+ * Lock order everywhere: orders, then products by id, then coupon_issues, then users.
+ */
+export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Promise<PlaceOrderResult> {
+  const { userId, couponId } = input;
+  const ids = sql.param(input.lines.map((l) => l.productId));
+  const qtys = sql.param(input.lines.map((l) => l.quantity));
+  const [row] = await queryRows<RawResult>(
+    db,
+    sql`WITH req AS (
+      SELECT r.product_id, r.qty, r.line_no
+      FROM unnest(${ids}::bigint[], ${qtys}::int[]) WITH ORDINALITY AS r(product_id, qty, line_no)
+    ), usr AS (
+      SELECT id, balance FROM users WHERE id = ${userId}
+    ), locked AS (
+      SELECT p.id, p.name, p.price, p.stock, r.qty, r.line_no
+      FROM products p JOIN req r ON r.product_id = p.id
+      WHERE EXISTS (SELECT 1 FROM usr)
+      ORDER BY p.id
+      FOR UPDATE OF p
+    ), cpn AS (
+      SELECT c.discount_type, c.discount_value, c.minimum_order_amount, c.max_discount_amount,
+             ci.used_at IS NOT NULL AS used, ci.expires_at <= now() AS expired
+      FROM coupon_issues ci JOIN coupons c ON c.id = ci.coupon_id
+      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId}
+    ), items AS (
+      SELECT coalesce(sum(price * qty), 0)::bigint AS item_amount, count(*)::int AS found,
+             coalesce(bool_and(stock >= qty), true) AS stock_ok
+      FROM locked
+    ), calc AS (
+      SELECT i.*, k.used, k.expired, k.minimum_order_amount, k.discount_type IS NOT NULL AS owned,
+        CASE WHEN i.item_amount >= ${input.freeShippingThreshold}::bigint THEN 0 ELSE ${input.shippingFee}::bigint END AS shipping_amount,
+        CASE WHEN k.discount_type IS NULL THEN 0
+             WHEN k.discount_type = 'FIXED' THEN least(k.discount_value, i.item_amount)
+             ELSE least(i.item_amount * k.discount_value / 100, coalesce(k.max_discount_amount, i.item_amount), i.item_amount)
+        END::bigint AS discount_amount
+      FROM items i LEFT JOIN cpn k ON true
+    ), verdict AS (
+      SELECT c.*, c.item_amount - c.discount_amount + c.shipping_amount AS payment_amount,
+        EXISTS (SELECT 1 FROM usr) AND c.found = ${input.lines.length} AND c.stock_ok
+          AND (${couponId}::bigint IS NULL OR (c.owned AND NOT c.used AND NOT c.expired AND c.item_amount >= c.minimum_order_amount)) AS go
+      FROM calc c
+    ), new_order AS (
+      SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS id FROM verdict WHERE go
+    ), coupon_taken AS (
+      UPDATE coupon_issues ci SET used_at = now(), order_id = n.id
+      FROM new_order n
+      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId} AND ci.used_at IS NULL AND ci.expires_at > now()
+      RETURNING ci.id
+    ), placed AS (
+      SELECT n.id FROM new_order n WHERE ${couponId}::bigint IS NULL OR EXISTS (SELECT 1 FROM coupon_taken)
+    ), reserved AS (
+      UPDATE products p SET stock = p.stock - l.qty, updated_at = now()
+      FROM locked l, placed
+      WHERE p.id = l.id AND p.stock >= l.qty
+      RETURNING p.id, l.qty
+    ), paid AS (
+      UPDATE users u SET balance = u.balance - v.payment_amount, updated_at = now()
+      FROM verdict v, placed
+      WHERE u.id = ${userId} AND u.balance >= v.payment_amount
+      RETURNING u.balance
+    ), ord AS (
+      INSERT INTO orders (id, order_number, user_id, status, item_amount, shipping_amount, discount_amount, payment_amount,
+                          coupon_id, created_at, hold_until, paid_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT n.id, 'ORD-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(n.id::text, greatest(8, length(n.id::text)), '0'),
+             ${userId}::bigint, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN 'PAID' ELSE 'PAYMENT_FAILED' END,
+             v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount, ${couponId}::bigint,
+             now(), now() + make_interval(secs => ${input.holdSeconds}::double precision), CASE WHEN EXISTS (SELECT 1 FROM paid) THEN now() END
+      FROM placed n, verdict v
+      RETURNING id, order_number, user_id, status, item_amount, shipping_amount, discount_amount, payment_amount, created_at, paid_at
+    ), lines AS (
+      INSERT INTO order_items (order_id, product_id, product_name, unit_price, quantity, amount)
+      SELECT n.id, l.id, l.name, l.price, l.qty, l.price * l.qty FROM placed n, locked l ORDER BY l.line_no
+    ), moves AS (
+      INSERT INTO stock_movements (product_id, kind, delta, order_id)
+      SELECT r.id, 'RESERVE', -r.qty, n.id FROM reserved r, placed n
+    ), ledger AS (
+      INSERT INTO balance_history (user_id, type, amount, balance_after, order_id)
+      SELECT ${userId}::bigint, 'PAYMENT', v.payment_amount, p.balance, n.id FROM paid p, verdict v, placed n
+    ), line_json AS (
+      SELECT coalesce(jsonb_agg(${ITEM_JSON} ORDER BY line_no), '[]'::jsonb) AS items
+      FROM (SELECT id AS product_id, name AS product_name, price AS unit_price, qty AS quantity, price * qty AS amount, line_no, stock
+            FROM locked) l
+    ), paid_order AS (
+      SELECT o.*, j.items FROM ord o, line_json j WHERE o.status = 'PAID'
+    ), event_key AS (
+      SELECT gen_random_uuid() AS event_id
+    ), event AS (${ORDER_PAID_EVENT})
+    SELECT EXISTS (SELECT 1 FROM usr) AS user_found, (SELECT balance FROM usr) AS balance,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('productId', id, 'stock', stock) ORDER BY line_no), '[]'::jsonb) FROM locked) AS stock,
+           j.items, v.stock_ok, v.owned, v.used, v.expired, v.minimum_order_amount,
+           v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount,
+           o.id AS order_id, o.order_number, o.status, ${isoText('o.created_at')} AS created_at, ${isoText('o.paid_at')} AS paid_at
+    FROM verdict v CROSS JOIN line_json j LEFT JOIN ord o ON true`,
+  );
+  return toResult(row!, couponId);
+}
+
+interface RawResult {
+  user_found: boolean;
+  balance: number | string | null;
+  stock: Array<{ productId: number; stock: number }>;
+  items: Array<{ productId: number; name: string; unitPrice: number; quantity: number; amount: number }>;
+  stock_ok: boolean;
+  owned: boolean;
+  used: boolean | null;
+  expired: boolean | null;
+  minimum_order_amount: number | string | null;
+  item_amount: number | string;
+  shipping_amount: number | string;
+  discount_amount: number | string;
+  payment_amount: number | string;
+  order_id: number | string | null;
+  order_number: string | null;
+  status: 'PAID' | 'PAYMENT_FAILED' | null;
+  created_at: string | null;
+  paid_at: string | null;
+}
+
+function toResult(r: RawResult, couponId: number | null): PlaceOrderResult {
+  const stockOf = new Map(r.stock.map((s) => [s.productId, s.stock]));
+  return {
+    userFound: r.user_found,
+    balance: Number(r.balance ?? 0),
+    lines: r.items.map((i) => ({ ...i, stock: stockOf.get(i.productId) ?? 0 })),
+    stockOk: r.stock_ok,
+    coupon:
+      couponId === null
+        ? undefined
+        : { owned: r.owned, used: r.used === true, expired: r.expired === true, minimum: Number(r.minimum_order_amount ?? 0) },
+    amounts: {
+      itemAmount: Number(r.item_amount),
+      shippingAmount: Number(r.shipping_amount),
+      discountAmount: Number(r.discount_amount),
+      paymentAmount: Number(r.payment_amount),
+    },
+    order:
+      r.order_id === null
+        ? undefined
+        : { orderId: Number(r.order_id), orderNumber: r.order_number!, status: r.status!, createdAt: r.created_at!, paidAt: r.paid_at },
+  };
+}

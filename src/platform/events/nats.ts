@@ -1,0 +1,50 @@
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+
+export interface StreamSettings {
+  url: string;
+  stream: string;
+  subject: string;
+}
+
+/** How long JetStream remembers a message id: a relay that publishes again within it stores nothing new. */
+export const DEDUPE_WINDOW_MS = 10 * 60_000;
+
+/**
+ * Connects and keeps reconnecting forever: the service starts, and takes payments, while NATS is
+ * away; the outbox keeps the events until it is back.
+ */
+export function connectNats(url: string, name: string): Promise<NatsConnection> {
+  return connect({
+    servers: url,
+    name,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    timeout: 2_000,
+  });
+}
+
+/** Creates the stream if it is missing (limits retention, file storage, a dedupe window). */
+export async function ensureStream(jsm: JetStreamManager, s: Omit<StreamSettings, 'url'>): Promise<void> {
+  try {
+    await jsm.streams.info(s.stream);
+  } catch {
+    try {
+      await jsm.streams.add({
+        name: s.stream,
+        subjects: [s.subject],
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        duplicate_window: nanos(DEDUPE_WINDOW_MS),
+      });
+    } catch (err) {
+      // Another instance created it first.
+      await jsm.streams.info(s.stream).catch(() => {
+        throw err;
+      });
+    }
+  }
+}
+
+export { jetstreamManager };

@@ -1,0 +1,37 @@
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../db/db.js';
+import type { OutboxEvent } from './sink.js';
+
+/** The oldest due, unsent events, locked so that relays of other instances skip them. In a transaction. */
+export async function claimDue(tx: Db, batch: number): Promise<Array<OutboxEvent & { id: number }>> {
+  const rows = await queryRows<{ id: number | string; event_id: string; topic: string; payload: unknown }>(
+    tx,
+    sql`SELECT id, event_id, topic, payload FROM outbox
+        WHERE sent_at IS NULL AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, id
+        LIMIT ${batch}
+        FOR UPDATE SKIP LOCKED`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), eventId: r.event_id, topic: r.topic, payload: r.payload }));
+}
+
+export async function markSent(tx: Db, ids: number[]): Promise<void> {
+  await tx.execute(sql`UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(${sql.param(ids)}::bigint[])`);
+}
+
+/** Puts the events back with a growing wait: 1 s after the first failure, doubling up to 60 s. */
+export async function markFailed(db: Db, ids: number[], error: string): Promise<void> {
+  await db.execute(sql`
+    UPDATE outbox SET attempts = attempts + 1, last_error = ${error.slice(0, 500)},
+      next_attempt_at = now() + make_interval(secs => least(60, power(2, least(attempts, 10)))::double precision)
+    WHERE id = ANY(${sql.param(ids)}::bigint[]) AND sent_at IS NULL`);
+}
+
+/** How many events wait, and how old the oldest is (seconds), for metrics and the audit. */
+export async function backlog(db: Db): Promise<{ pending: number; oldestSeconds: number }> {
+  const [row] = await queryRows<{ pending: number; oldest: number | null }>(
+    db,
+    sql`SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest FROM outbox WHERE sent_at IS NULL`,
+  );
+  return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ?? 0 };
+}
