@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, api, call, createTestApp, newCoupon, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
+import { api, call, createTestApp, newCoupon, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
 import { rows, scalar } from '../../../test/helpers/sql.js';
 
 // SHIPPING_FEE 3,000 below FREE_SHIPPING_THRESHOLD 30,000 (the defaults), set explicitly to be sure.
