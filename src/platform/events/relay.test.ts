@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, call, createTestApp, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
+import { scalar } from '../../../test/helpers/sql.js';
+import { FileSink } from './file-sink.js';
+import { OutboxRelay } from './relay.js';
+import type { EventSink, OutboxEvent } from './sink.js';
+
+/** A sink that refuses while `down` is set, and remembers what it accepted. */
+class SwitchableSink implements EventSink {
+  readonly name = 'switchable';
+  down = false;
+  accepted: OutboxEvent[] = [];
+  async publish(events: OutboxEvent[]) {
+    if (this.down) throw new Error('sink is down');
+    this.accepted.push(...events);
+  }
+  async ping() {}
+  async close() {}
+}
+
+describe('outbox relay', () => {
+  let t: TestApp;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-'));
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const paidOrder = async () => {
+    const userId = await newUser(t.app);
+    await call(t.app, 'PUT', api(`/users/${userId}/balance`), { amount: 100_000 });
+    const p = await newProduct(t.app, { price: 1_000 });
+    const r = await call(t.app, 'POST', api('/orders'), { userId, products: [{ productId: p.id, quantity: 1 }] });
+    expect(r.status).toBe(201);
+    return r.body as { orderId: number };
+  };
+  const unsent = () => scalar(t.database.db, 'SELECT count(*) AS v FROM outbox WHERE sent_at IS NULL');
+
+  it('appends each event to DATA_DIR/data-platform/orders.paid.jsonl (the embedded default) and marks it sent', async () => {
+    const a = await paidOrder();
+    const b = await paidOrder();
+    const relay = new OutboxRelay(t.database.db, new FileSink(dir));
+    expect(await relay.drain()).toBe(2);
+    const lines = fs.readFileSync(path.join(dir, 'orders.paid.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((e) => e.orderId)).toEqual([a.orderId, b.orderId]);
+    expect(lines[0]).toMatchObject({ eventId: expect.any(String), orderNumber: expect.any(String), paymentAmount: 4_000 });
+    expect(await unsent()).toBe(0);
+    expect(await relay.drain()).toBe(0);
+  });
+
+  it('keeps events while the sink is down, backs off, and delivers them once it is back', async () => {
+    const sink = new SwitchableSink();
+    const relay = new OutboxRelay(t.database.db, sink);
+    const { orderId } = await paidOrder();
+    sink.down = true;
+    await expect(relay.drain()).rejects.toThrow('sink is down');
+    expect(await unsent()).toBe(1);
+    expect(
+      await scalar(t.database.db, `SELECT count(*) AS v FROM outbox WHERE aggregate_id = ${orderId} AND attempts = 1 AND next_attempt_at > now() AND last_error = 'sink is down'`),
+    ).toBe(1);
+    sink.down = false;
+    // Not due yet: the back-off holds it.
+    expect(await relay.drain()).toBe(0);
+    await t.database.db.execute(`UPDATE outbox SET next_attempt_at = now() WHERE aggregate_id = ${orderId}` as never);
+    expect(await relay.drain()).toBe(1);
+    expect(sink.accepted.map((e) => (e.payload as { orderId: number }).orderId)).toEqual([orderId]);
+    expect(await unsent()).toBe(0);
+  });
+
+  it('wakes on a commit: a running relay delivers without waiting for its poll', async () => {
+    const sink = new SwitchableSink();
+    const relay = new OutboxRelay(t.database.db, sink, { pollMs: 60_000 });
+    relay.start(t.app.log);
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const { orderId } = await paidOrder();
+      relay.committed();
+      const deadline = Date.now() + 5_000;
+      while (sink.accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(sink.accepted.map((e) => (e.payload as { orderId: number }).orderId)).toEqual([orderId]);
+    } finally {
+      await relay.stop();
+    }
+  });
+});
