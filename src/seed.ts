@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from './platform/db/db.js';
+import { seedPaidOrders } from './seed-orders.js';
 
 const SEED_LOCK_KEY = 7_240_002;
 
@@ -36,7 +37,8 @@ const DEMO_COUPONS: Array<[string, string, 'FIXED' | 'PERCENTAGE', number, numbe
 ];
 
 /**
- * Fills an empty database with demo users (balances written through the ledger), products and coupons.
+ * Fills an empty database with demo users (balances written through the ledger), products, coupons
+ * and a few days of paid orders.
  * Once across instances: an advisory lock, then an emptiness check.
  */
 export async function seedDemo(db: Db): Promise<boolean> {
@@ -55,7 +57,9 @@ export async function seedDemo(db: Db): Promise<boolean> {
         SELECT id, 'CHARGE', balance, balance FROM u WHERE balance > 0`);
     }
     for (const [name, price, stock] of DEMO_PRODUCTS) {
-      await tx.execute(sql`INSERT INTO products (name, price, stock) VALUES (${name}, ${price}, ${stock})`);
+      await tx.execute(sql`
+        WITH p AS (INSERT INTO products (name, price, stock) VALUES (${name}, ${price}, ${stock}) RETURNING id, stock)
+        INSERT INTO stock_movements (product_id, kind, delta) SELECT id, 'INITIAL', stock FROM p`);
     }
     const now = Date.now();
     for (const [name, code, type, value, minimum, cap, quantity, startDays, endDays, validity] of DEMO_COUPONS) {
@@ -65,6 +69,7 @@ export async function seedDemo(db: Db): Promise<boolean> {
         VALUES (${name}, ${code}, ${type}, ${value}, ${minimum}, ${cap}, ${quantity},
                 ${new Date(now + startDays * DAY).toISOString()}, ${new Date(now + endDays * DAY).toISOString()}, ${validity})`);
     }
+    await seedPaidOrders(tx, new Date(now));
     return true;
   });
 }
