@@ -16,6 +16,7 @@ import pg from 'pg';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
+import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 
 const ADMIN = { authorization: 'Bearer bench' };
 const duration = Number(process.env['BENCH_DURATION'] ?? 10);
@@ -114,7 +115,14 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     };
     const bare = await measureBare();
     const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
-    const rows = await runAll(fixture, [...reads, couponStampede(gate)]);
+    const rows = await runAll(fixture, [...reads, couponStampede(gate), orderAndPay]);
+    // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
+    const pgbenchTps = mode === 'postgres' ? await pgbenchHotRow(env['DATABASE_URL']!, 50, duration) : undefined;
+    const [sale] = await runAll(fixture, [flashSale]);
+    rows.push(sale!);
+    if (pgbenchTps) {
+      console.log(`  pgbench, one hot row, 50 clients: ${Math.round(pgbenchTps)} tps; flash sale ${Math.round(sale!.rps)} req/s = ${(sale!.rps / pgbenchTps).toFixed(2)} of it`);
+    }
     if (mode === 'postgres' && env['REDIS_URL']) {
       // The database-only path: the same service with Redis unreachable, as when Redis is down.
       const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, { inheritEnv: true, timeoutMs: 90_000 });
