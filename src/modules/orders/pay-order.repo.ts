@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../platform/db/db.js';
+import type { Db } from '../../platform/db/db.js';
+import { rawStatement } from '../../platform/db/prepared.js';
 import { isoText, ITEM_JSON, ORDER_PAID_EVENT, UNPAID_LIST } from './order-sql.js';
 import type { OrderStatus } from './orders.tables.js';
 
@@ -39,10 +40,17 @@ export const ORDER_COLUMNS = sql`o.id AS order_id, o.order_number, o.user_id, o.
  * short balance marks it PAYMENT_FAILED. A cancelled order, or one past its hold, is left alone.
  */
 export async function payOrderAtomically(db: Db, orderId: number): Promise<PayResult | undefined> {
-  const [row] = await queryRows<RawOrder & { status_before: OrderStatus; live: boolean; balance: number | string }>(
-    db,
-    sql`WITH o AS (
-      SELECT *, hold_until > now() AS live FROM orders WHERE id = ${orderId} FOR UPDATE
+  const [row] = await payStatement(db, { orderId });
+  if (!row) return undefined;
+  return { order: toStoredOrder(row), statusBefore: row.status_before, live: row.live, balance: Number(row.balance) };
+}
+
+const orderId = sql.placeholder('orderId');
+
+const payStatement = rawStatement<RawOrder & { status_before: OrderStatus; live: boolean; balance: number | string }, { orderId: number }>(
+  'orders_pay',
+  sql`WITH o AS (
+      SELECT *, hold_until > now() AS live FROM orders WHERE id = ${orderId}::bigint FOR UPDATE
     ), payable AS (
       SELECT * FROM o WHERE status IN (${UNPAID_LIST}) AND live
     ), paid AS (
@@ -72,10 +80,7 @@ export async function payOrderAtomically(db: Db, orderId: number): Promise<PayRe
            coalesce(s.status, o.status) AS status, ${isoText('coalesce(s.paid_at, o.paid_at)')} AS paid_at, j.items,
            (SELECT balance FROM users WHERE id = o.user_id) AS balance
     FROM o CROSS JOIN line_json j LEFT JOIN settled s ON true`,
-  );
-  if (!row) return undefined;
-  return { order: toStoredOrder(row), statusBefore: row.status_before, live: row.live, balance: Number(row.balance) };
-}
+);
 
 export interface RawOrder {
   order_id: number | string;

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { queryRows, type Db } from '../../platform/db/db.js';
+import type { Db } from '../../platform/db/db.js';
+import { rawStatement } from '../../platform/db/prepared.js';
 import { isoText, ITEM_JSON, ORDER_PAID_EVENT } from './order-sql.js';
 
 export interface PlaceOrderInput {
@@ -43,16 +44,29 @@ export interface PlaceOrderResult {
  * Lock order everywhere: orders, then products by id, then coupon_issues, then users.
  */
 export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Promise<PlaceOrderResult> {
-  const { userId, couponId } = input;
-  const ids = sql.param(input.lines.map((l) => l.productId));
-  const qtys = sql.param(input.lines.map((l) => l.quantity));
-  const [row] = await queryRows<RawResult>(
-    db,
-    sql`WITH req AS (
+  const [row] = await placeOrderStatement(db, {
+    userId: input.userId,
+    ids: input.lines.map((l) => l.productId),
+    qtys: input.lines.map((l) => l.quantity),
+    lineCount: input.lines.length,
+    couponId: input.couponId,
+    shippingFee: input.shippingFee,
+    threshold: input.freeShippingThreshold,
+    holdSeconds: input.holdSeconds,
+  });
+  return toResult(row!, input.couponId);
+}
+
+const userId = sql.placeholder('userId');
+const couponId = sql.placeholder('couponId');
+
+const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
+  'orders_place_and_pay',
+  sql`WITH req AS (
       SELECT r.product_id, r.qty, r.line_no
-      FROM unnest(${ids}::bigint[], ${qtys}::int[]) WITH ORDINALITY AS r(product_id, qty, line_no)
+      FROM unnest(${sql.placeholder('ids')}::bigint[], ${sql.placeholder('qtys')}::int[]) WITH ORDINALITY AS r(product_id, qty, line_no)
     ), usr AS (
-      SELECT id, balance FROM users WHERE id = ${userId}
+      SELECT id, balance FROM users WHERE id = ${userId}::bigint
     ), locked AS (
       SELECT p.id, p.name, p.price, p.stock, r.qty, r.line_no
       FROM products p JOIN req r ON r.product_id = p.id
@@ -63,14 +77,14 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
       SELECT c.discount_type, c.discount_value, c.minimum_order_amount, c.max_discount_amount,
              ci.used_at IS NOT NULL AS used, ci.expires_at <= now() AS expired
       FROM coupon_issues ci JOIN coupons c ON c.id = ci.coupon_id
-      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId}
+      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId}::bigint
     ), items AS (
       SELECT coalesce(sum(price * qty), 0)::bigint AS item_amount, count(*)::int AS found,
              coalesce(bool_and(stock >= qty), true) AS stock_ok
       FROM locked
     ), calc AS (
       SELECT i.*, k.used, k.expired, k.minimum_order_amount, k.discount_type IS NOT NULL AS owned,
-        CASE WHEN i.item_amount >= ${input.freeShippingThreshold}::bigint THEN 0 ELSE ${input.shippingFee}::bigint END AS shipping_amount,
+        CASE WHEN i.item_amount >= ${sql.placeholder('threshold')}::bigint THEN 0 ELSE ${sql.placeholder('shippingFee')}::bigint END AS shipping_amount,
         CASE WHEN k.discount_type IS NULL THEN 0
              WHEN k.discount_type = 'FIXED' THEN least(k.discount_value, i.item_amount)
              ELSE least(i.item_amount * k.discount_value / 100, coalesce(k.max_discount_amount, i.item_amount), i.item_amount)
@@ -78,7 +92,7 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
       FROM items i LEFT JOIN cpn k ON true
     ), verdict AS (
       SELECT c.*, c.item_amount - c.discount_amount + c.shipping_amount AS payment_amount,
-        EXISTS (SELECT 1 FROM usr) AND c.found = ${input.lines.length} AND c.stock_ok
+        EXISTS (SELECT 1 FROM usr) AND c.found = ${sql.placeholder('lineCount')}::int AND c.stock_ok
           AND (${couponId}::bigint IS NULL OR (c.owned AND NOT c.used AND NOT c.expired AND c.item_amount >= c.minimum_order_amount)) AS go
       FROM calc c
     ), new_order AS (
@@ -86,7 +100,7 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
     ), coupon_taken AS (
       UPDATE coupon_issues ci SET used_at = now(), order_id = n.id
       FROM new_order n
-      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId} AND ci.used_at IS NULL AND ci.expires_at > now()
+      WHERE ci.coupon_id = ${couponId}::bigint AND ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()
       RETURNING ci.id
     ), placed AS (
       SELECT n.id FROM new_order n WHERE ${couponId}::bigint IS NULL OR EXISTS (SELECT 1 FROM coupon_taken)
@@ -98,7 +112,7 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
     ), paid AS (
       UPDATE users u SET balance = u.balance - v.payment_amount, updated_at = now()
       FROM verdict v, placed
-      WHERE u.id = ${userId} AND u.balance >= v.payment_amount
+      WHERE u.id = ${userId}::bigint AND u.balance >= v.payment_amount
       RETURNING u.balance
     ), ord AS (
       INSERT INTO orders (id, order_number, user_id, status, item_amount, shipping_amount, discount_amount, payment_amount,
@@ -107,7 +121,7 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
       SELECT n.id, 'ORD-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-' || lpad(n.id::text, greatest(8, length(n.id::text)), '0'),
              ${userId}::bigint, CASE WHEN EXISTS (SELECT 1 FROM paid) THEN 'PAID' ELSE 'PAYMENT_FAILED' END,
              v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount, ${couponId}::bigint,
-             now(), now() + make_interval(secs => ${input.holdSeconds}::double precision), CASE WHEN EXISTS (SELECT 1 FROM paid) THEN now() END
+             now(), now() + make_interval(secs => ${sql.placeholder('holdSeconds')}::double precision), CASE WHEN EXISTS (SELECT 1 FROM paid) THEN now() END
       FROM placed n, verdict v
       RETURNING id, order_number, user_id, status, item_amount, shipping_amount, discount_amount, payment_amount, created_at, paid_at
     ), lines AS (
@@ -134,9 +148,7 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
            v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount,
            o.id AS order_id, o.order_number, o.status, ${isoText('o.created_at')} AS created_at, ${isoText('o.paid_at')} AS paid_at
     FROM verdict v CROSS JOIN line_json j LEFT JOIN ord o ON true`,
-  );
-  return toResult(row!, couponId);
-}
+);
 
 interface RawResult {
   user_found: boolean;

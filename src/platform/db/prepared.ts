@@ -1,3 +1,5 @@
+import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Db } from './db.js';
 import { Batcher } from '../../shared/batcher.js';
 
@@ -30,4 +32,19 @@ export function batchedById<R extends { id: number }>(
     return new Batcher<number, R | undefined>(async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])), undefined);
   });
   return (db, id) => batcherFor(db).get(id);
+}
+
+const dialect = new PgDialect();
+
+/**
+ * A raw SQL statement with named placeholders (`sql.placeholder('x')`), prepared once per
+ * connection under `name`: the database parses and plans it once, not on every call. Works on the
+ * root handle and inside a transaction alike.
+ */
+export function rawStatement<R, P extends Record<string, unknown>>(name: string, query: SQL): (db: Db, params: P) => Promise<R[]> {
+  const built = dialect.sqlToQuery(query);
+  return async (db, params) => {
+    const result = (await db._.session.prepareQuery(built, undefined, name, false).execute(params)) as { rows: R[] };
+    return result.rows;
+  };
 }
