@@ -4,7 +4,7 @@
  * reports what it holds: a log line every few seconds, and `GET /stats` / `GET /events` over HTTP.
  *
  *   NATS_URL (nats://127.0.0.1:4222), NATS_STREAM (ORDERS), NATS_SUBJECT (orders.paid),
- *   DATA_PLATFORM_CONSUMER (data-platform), DATA_PLATFORM_PORT (else PORT, else 4100), DATA_DIR (./data)
+ *   DATA_PLATFORM_CONSUMER (data-platform), DATA_PLATFORM_HOST (127.0.0.1), DATA_PLATFORM_PORT (else PORT, else 4100), DATA_DIR (./data)
  */
 import http from 'node:http';
 import path from 'node:path';
@@ -56,7 +56,7 @@ const server = http.createServer((req, res) => {
   return send(404, { code: 'NOT_FOUND', message: 'GET /stats, /events or /health' });
 });
 
-server.listen(port, '127.0.0.1', () => log('listening', { port }));
+server.listen(port, env('DATA_PLATFORM_HOST', '127.0.0.1'), () => log('listening', { port }));
 setInterval(() => {
   const { events, duplicates, last } = store.stats();
   log('holding events', { events, duplicates, lastEventId: last?.eventId ?? null, lastOrderId: last?.['orderId'] ?? null });

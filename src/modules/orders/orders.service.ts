@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import type { AppContext } from '../../platform/context.js';
 import type { Db } from '../../platform/db/db.js';
 import { runIdempotent, type Answer, type Outcome } from '../../platform/idempotency/idempotency.js';
@@ -16,6 +17,23 @@ import { placeOrderAtomically, type PlaceOrderResult } from './place-order.repo.
 import type { PlaceOrderBody } from './orders.schema.js';
 
 export type OrderView = StoredOrder;
+
+/** Business counters, registered once per app's registry. */
+const counters = (() => {
+  const byRegistry = new WeakMap<object, { orders: Counter<'result'>; payments: Counter<'result'> }>();
+  return (ctx: AppContext) => {
+    let c = byRegistry.get(ctx.metrics.registry);
+    if (!c) {
+      const registers = [ctx.metrics.registry];
+      c = {
+        orders: new Counter({ name: 'orders_placed_total', help: 'Orders written, by the state they were left in', labelNames: ['result'], registers }),
+        payments: new Counter({ name: 'order_payments_total', help: 'POST /payments that ran, by the state they left', labelNames: ['result'], registers }),
+      };
+      byRegistry.set(ctx.metrics.registry, c);
+    }
+    return c;
+  };
+})();
 
 export interface OrderPage {
   items: OrderView[];
@@ -55,7 +73,10 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
     });
     return outcomeOf(result, body, couponId);
   });
-  if (!answer.replayed) ctx.events.committed();
+  if (!answer.replayed) {
+    ctx.events.committed();
+    counters(ctx).orders.inc({ result: answer.status === 201 ? 'PAID' : 'PAYMENT_FAILED' });
+  }
   return answer;
 }
 
@@ -107,7 +128,10 @@ export async function payOrder(ctx: AppContext, orderId: number, idempotencyKey?
     if (!r.live) throw new OrderNotPayableError(orderId, r.statusBefore, 'EXPIRED');
     return { status: 402, body: insufficientBalance(r.order, r.balance).toBody() };
   });
-  if (!answer.replayed && answer.status === 200) ctx.events.committed();
+  if (!answer.replayed) {
+    if (answer.status === 200) ctx.events.committed();
+    counters(ctx).payments.inc({ result: answer.status === 200 ? 'PAID' : 'PAYMENT_FAILED' });
+  }
   return answer;
 }
 
