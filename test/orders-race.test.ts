@@ -56,6 +56,24 @@ describe('orders and payments across two instances', () => {
     expect(await db.invariantViolations()).toEqual(NO_VIOLATIONS);
   });
 
+  it('one coupon, 10 simultaneous orders of its holder: used by exactly one order, the rest 409 COUPON_NOT_USABLE', async () => {
+    const [userId] = await db.users(1, 1_000_000);
+    const coupon = await http(at(0), 'POST', '/api/v1/admin/coupons', {
+      name: 'Once', code: `ONCE${Date.now().toString(36)}`, discountType: 'FIXED', discountValue: 2_000, totalQuantity: 10,
+      issueStartAt: new Date(Date.now() - 60_000).toISOString(), issueEndAt: new Date(Date.now() + 3_600_000).toISOString(), validityDays: 1,
+    }, { authorization: `Bearer ${TOKEN}` });
+    expect((await http(at(1), 'POST', '/api/v1/coupons/issue', { couponId: coupon.body.id, userId })).status).toBe(201);
+    const products = await Promise.all(Array.from({ length: 10 }, () => createProduct(at(0), TOKEN, { price: 10_000, stock: 5 })));
+    const answers = await Promise.all(
+      products.map((p, i) => http(at(i), 'POST', '/api/v1/orders', { userId, products: [{ productId: p.id, quantity: 1 }], couponId: coupon.body.id })),
+    );
+    expect(tally(answers)).toEqual({ '201': 1, '409 COUPON_NOT_USABLE': 9 });
+    expect(answers.find((a) => a.status === 201)!.body.discountAmount).toBe(2_000);
+    expect(await db.value('SELECT count(*) AS v FROM orders WHERE coupon_id = $1', [coupon.body.id])).toBe(1);
+    expect(await db.value('SELECT sum(stock) AS v FROM products WHERE id = ANY($1)', [products.map((p) => p.id)])).toBe(49);
+    expect(await db.invariantViolations()).toEqual(NO_VIOLATIONS);
+  });
+
   it('20 concurrent payments of one order take the money once, and all answer 200 PAID', async () => {
     const [userId] = await db.users(1, 5_000);
     const product = await createProduct(at(0), TOKEN, { price: 20_000, stock: 10 });

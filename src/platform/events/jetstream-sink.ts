@@ -19,7 +19,8 @@ export class JetStreamSink implements EventSink {
   }
 
   async publish(events: OutboxEvent[]): Promise<void> {
-    const nc = await this.connection;
+    // Never wait for a connection inside the relay's claim transaction: fail fast, retry later.
+    const nc = await this.connected(PUBLISH_TIMEOUT_MS);
     if (!this.streamChecked) {
       await ensureStream(await jetstreamManager(nc), this.settings);
       this.streamChecked = true;
@@ -38,12 +39,24 @@ export class JetStreamSink implements EventSink {
   }
 
   async ping(): Promise<void> {
-    const nc = await Promise.race([
-      this.connection,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not connected')), 500).unref()),
-    ]);
-    if (nc.isClosed()) throw new Error('closed');
+    const nc = await this.connected(500);
     await nc.flush();
+  }
+
+  private async connected(timeoutMs: number): Promise<NatsConnection> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const nc = await Promise.race([
+        this.connection,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('NATS is not connected')), timeoutMs);
+        }),
+      ]);
+      if (nc.isClosed()) throw new Error('NATS connection is closed');
+      return nc;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
