@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newUser, type TestApp } from '../../../test/helpers/app.js';
+import { atOnce } from '../../../test/helpers/databases.js';
 import { scalar } from '../../../test/helpers/sql.js';
 import { purgeExpiredKeys } from '../../platform/idempotency/idempotency.js';
 
@@ -196,7 +197,7 @@ describe('balance', () => {
       expect(await balanceOf(userId)).toBe(0);
     });
 
-    it('charges once when the same key arrives many times at once', async () => {
+    it(`charges once when the same key arrives 20 times at once (${atOnce})`, async () => {
       const userId = await newUser(t.app);
       const key = { 'idempotency-key': `burst-${userId}` };
       const answers = await Promise.all(Array.from({ length: 20 }, () => charge(userId, 300, key)));
@@ -232,7 +233,7 @@ describe('balance', () => {
     });
   });
 
-  it('loses no charge when 100 arrive at once, and the ledger equals the balance', async () => {
+  it(`loses no charge when 100 arrive at once, and the ledger equals the balance (${atOnce})`, async () => {
     const userId = await newUser(t.app);
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => charge(userId, i + 1)));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(100);
