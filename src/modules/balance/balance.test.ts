@@ -206,6 +206,15 @@ describe('balance', () => {
       expect(await scalar(t.database.db, `SELECT count(*) AS v FROM balance_history WHERE user_id = ${userId}`)).toBe(1);
     });
 
+    it('remembers a key for 24 hours: a repeat just inside them still replays', async () => {
+      const userId = await newUser(t.app);
+      const key = { 'idempotency-key': `day-${userId}` };
+      await charge(userId, 100, key);
+      await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '23 hours 59 minutes' WHERE key = 'day-${userId}'` as never);
+      expect(await charge(userId, 100, key)).toMatchObject({ status: 200, body: { balance: 100 } });
+      expect(await balanceOf(userId)).toBe(100);
+    });
+
     it('forgets a key after 24 hours: the same key then charges again', async () => {
       const userId = await newUser(t.app);
       const key = { 'idempotency-key': `old-${userId}` };
@@ -222,6 +231,7 @@ describe('balance', () => {
       await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'purge-old-${userId}'` as never);
       expect(await purgeExpiredKeys(t.database.db)).toBeGreaterThanOrEqual(1);
       expect(await scalar(t.database.db, `SELECT count(*) AS v FROM idempotency_keys WHERE key LIKE 'purge-%-${userId}'`)).toBe(1);
+      expect(await scalar(t.database.db, `SELECT count(*) AS v FROM idempotency_keys WHERE key = 'purge-new-${userId}'`)).toBe(1);
     });
 
     it('rejects an over-long key with 400', async () => {
