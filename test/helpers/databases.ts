@@ -8,6 +8,13 @@ export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:637
 /** True when this vitest project runs the module tests against the PostgreSQL server. */
 export const onServer = process.env['TEST_DB'] === 'postgres';
 
+/**
+ * The suffix of a test that sends requests at once. On the server they truly race over a pool of
+ * connections; PGlite has one connection and runs them one after another, so there the same test
+ * only checks the outcome and must not be counted as race coverage.
+ */
+export const atOnce = onServer ? 'race: PostgreSQL server' : 'functional: PGlite has one connection';
+
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newUser, type TestApp } from '../../../test/helpers/app.js';
+import { atOnce } from '../../../test/helpers/databases.js';
 import { scalar } from '../../../test/helpers/sql.js';
 import { purgeExpiredKeys } from '../../platform/idempotency/idempotency.js';
 
@@ -196,13 +197,22 @@ describe('balance', () => {
       expect(await balanceOf(userId)).toBe(0);
     });
 
-    it('charges once when the same key arrives many times at once', async () => {
+    it(`charges once when the same key arrives 20 times at once (${atOnce})`, async () => {
       const userId = await newUser(t.app);
       const key = { 'idempotency-key': `burst-${userId}` };
       const answers = await Promise.all(Array.from({ length: 20 }, () => charge(userId, 300, key)));
       expect(answers.every((a) => a.status === 200 && a.body.balance === 300)).toBe(true);
       expect(await balanceOf(userId)).toBe(300);
       expect(await scalar(t.database.db, `SELECT count(*) AS v FROM balance_history WHERE user_id = ${userId}`)).toBe(1);
+    });
+
+    it('remembers a key for 24 hours: a repeat just inside them still replays', async () => {
+      const userId = await newUser(t.app);
+      const key = { 'idempotency-key': `day-${userId}` };
+      await charge(userId, 100, key);
+      await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '23 hours 59 minutes' WHERE key = 'day-${userId}'` as never);
+      expect(await charge(userId, 100, key)).toMatchObject({ status: 200, body: { balance: 100 } });
+      expect(await balanceOf(userId)).toBe(100);
     });
 
     it('forgets a key after 24 hours: the same key then charges again', async () => {
@@ -221,6 +231,7 @@ describe('balance', () => {
       await t.database.db.execute(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'purge-old-${userId}'` as never);
       expect(await purgeExpiredKeys(t.database.db)).toBeGreaterThanOrEqual(1);
       expect(await scalar(t.database.db, `SELECT count(*) AS v FROM idempotency_keys WHERE key LIKE 'purge-%-${userId}'`)).toBe(1);
+      expect(await scalar(t.database.db, `SELECT count(*) AS v FROM idempotency_keys WHERE key = 'purge-new-${userId}'`)).toBe(1);
     });
 
     it('rejects an over-long key with 400', async () => {
@@ -232,7 +243,7 @@ describe('balance', () => {
     });
   });
 
-  it('loses no charge when 100 arrive at once, and the ledger equals the balance', async () => {
+  it(`loses no charge when 100 arrive at once, and the ledger equals the balance (${atOnce})`, async () => {
     const userId = await newUser(t.app);
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => charge(userId, i + 1)));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(100);

@@ -77,3 +77,44 @@ describe('products', () => {
     expect(body.code).toBe('VALIDATION_ERROR');
   });
 });
+
+// A total that is an exact multiple of the page size: the last full page must say there is no more,
+// so a client never fetches a phantom empty page (an off-by-one in "has more" shows only here).
+describe('products, a total that is a multiple of the page size', () => {
+  let t: TestApp;
+  let ids: number[] = [];
+  beforeAll(async () => {
+    t = await createTestApp();
+    ids = [];
+    for (let i = 1; i <= 6; i++) ids.push((await newProduct(t.app, { name: `q${i}` })).id);
+  });
+  afterAll(() => t.close());
+
+  const page = async (limit: number, cursor: string | null) => {
+    const { status, body } = await call(t.app, 'GET', api(`/products?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`));
+    expect(status).toBe(200);
+    return body as { items: Array<{ id: number }>; nextCursor: string | null };
+  };
+
+  it.each([
+    [1, 6],
+    [2, 3],
+    [3, 2],
+    [6, 1],
+  ])('pages 6 products by %i in exactly %i full page(s), the last with a null cursor', async (limit, pages) => {
+    const seen: number[][] = [];
+    let cursor: string | null = null;
+    do {
+      const body = await page(limit, cursor);
+      seen.push(body.items.map((p) => p.id));
+      cursor = body.nextCursor;
+    } while (cursor && seen.length <= pages);
+    expect(seen).toHaveLength(pages);
+    expect(seen.every((items) => items.length === limit)).toBe(true);
+    expect(seen.flat()).toEqual(ids);
+  });
+
+  it('answers a cursor at the last product with an empty page and a null cursor', async () => {
+    expect(await page(3, String(ids[5]))).toEqual({ items: [], nextCursor: null });
+  });
+});

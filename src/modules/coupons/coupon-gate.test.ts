@@ -43,6 +43,9 @@ describe.each([
   it('gives the place back when the database fails, and keeps it when it issues', async () => {
     expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
     await gate.settle(coupon, 1, 'FAILED', true);
+    // A failure confirms nothing: the same user may try again.
+    expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
+    await gate.settle(coupon, 1, 'FAILED', true);
     expect(await gate.admit(coupon, 2, 1)).toBe('ADMITTED');
     await gate.settle(coupon, 2, 'ISSUED', true);
     expect(await gate.admit(coupon, 2, 1)).toBe('ALREADY_ISSUED');

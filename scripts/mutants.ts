@@ -1,0 +1,364 @@
+/**
+ * Hand-written mutants of the rules the service must keep: each breaks one rule on purpose, the way
+ * a careless change would, and names the test files (run in the server project) that must notice.
+ * Many rules live in SQL text and Lua scripts, which generic mutation tools leave alone.
+ *
+ * To add one: give it a stable id, say which rule it breaks, and list its edits. Each `find` must
+ * occur exactly once in its file (the runner refuses a mutant whose text has moved, so a refactor
+ * that outdates one is noticed). List the test files that should catch it, cheapest first: the run
+ * stops at the first failing test.
+ */
+export interface Edit {
+  file: string;
+  find: string;
+  replace: string;
+}
+
+export interface Mutant {
+  /** Stable and unique, `area.what-breaks`; `npm run mutate -- <text>` runs the ids containing it. */
+  id: string;
+  /** The rule this mutant breaks, in words. */
+  rule: string;
+  edits: Edit[];
+  /** Test files, run in the server project, that must fail. */
+  tests: string[];
+}
+
+const T = {
+  balance: 'src/modules/balance/balance.test.ts',
+  balanceRace: 'test/balance-race.test.ts',
+  inFlight: 'test/idempotency-in-flight.test.ts',
+  catalog: 'src/modules/catalog/catalog.test.ts',
+  admin: 'src/modules/admin/admin.test.ts',
+  coupons: 'src/modules/coupons/coupons.test.ts',
+  userCoupons: 'src/modules/coupons/user-coupons.test.ts',
+  windowUnit: 'src/modules/coupons/issue-window.test.ts',
+  windowClock: 'src/modules/coupons/issue-window-clock.test.ts',
+  gate: 'src/modules/coupons/coupon-gate.test.ts',
+  stampede: 'test/coupon-stampede.test.ts',
+} as const;
+
+const F = {
+  balanceRepo: 'src/modules/balance/balance.repo.ts',
+  balanceSchema: 'src/modules/balance/balance.schema.ts',
+  idempotency: 'src/platform/idempotency/idempotency.ts',
+  catalogService: 'src/modules/catalog/catalog.service.ts',
+  catalogRepo: 'src/modules/catalog/catalog.repo.ts',
+  adminAuth: 'src/platform/http/admin-auth.ts',
+  migrate: 'src/platform/db/migrate.ts',
+  couponsRepo: 'src/modules/coupons/coupons.repo.ts',
+  couponsService: 'src/modules/coupons/coupons.service.ts',
+  couponsCatalog: 'src/modules/coupons/coupons.catalog.ts',
+  issueWindow: 'src/modules/coupons/issue-window.ts',
+  memoryGate: 'src/modules/coupons/coupon-gate.ts',
+  redisGate: 'src/modules/coupons/coupon-gate.redis.ts',
+  couponsMigration: 'drizzle/0001_coupons.sql',
+} as const;
+
+const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
+
+// The window condition of the conditional increment, as written in takeOneIfAvailable.
+const DB_WINDOW = 'AND now() >= issue_start_at AND now() < issue_end_at\n        RETURNING id';
+
+export const MUTANTS: Mutant[] = [
+  // Balance: the limit, the bounds of one charge, the ledger, no lost update.
+  {
+    id: 'balance.limit-equal-refused',
+    rule: 'a balance equal to MAX_BALANCE is allowed',
+    edits: one(F.balanceRepo, 'balance + ${amount} <= ${maxBalance}', 'balance + ${amount} < ${maxBalance}'),
+    tests: [T.balance],
+  },
+  {
+    id: 'balance.limit-dropped',
+    rule: 'a charge never takes the balance past MAX_BALANCE',
+    edits: one(F.balanceRepo, 'WHERE id = ${userId} AND balance + ${amount} <= ${maxBalance}', 'WHERE id = ${userId}'),
+    tests: [T.balance, T.balanceRace],
+  },
+  {
+    id: 'balance.charge-max',
+    rule: 'one charge is at most 1,000,000',
+    edits: one(F.balanceSchema, 'maximum: MAX_CHARGE', 'maximum: MAX_CHARGE + 1'),
+    tests: [T.balance],
+  },
+  {
+    id: 'balance.charge-min',
+    rule: 'one charge is at least 1',
+    edits: one(F.balanceSchema, 'minimum: 1, maximum: MAX_CHARGE', 'minimum: 0, maximum: MAX_CHARGE'),
+    tests: [T.balance],
+  },
+  {
+    id: 'balance.ledger-missing',
+    rule: 'every charge writes its ledger row in the same statement',
+    edits: one(F.balanceRepo, "SELECT id, 'CHARGE', ${amount}, balance FROM u", "SELECT id, 'CHARGE', ${amount}, balance FROM u WHERE false"),
+    tests: [T.balance],
+  },
+  {
+    id: 'balance.ledger-balance-after',
+    rule: "the ledger row records the balance after the charge",
+    edits: one(F.balanceRepo, "SELECT id, 'CHARGE', ${amount}, balance FROM u", "SELECT id, 'CHARGE', ${amount}, balance - ${amount} FROM u"),
+    tests: [T.balance],
+  },
+  {
+    id: 'balance.lost-update',
+    rule: 'concurrent charges add up (no read-then-write)',
+    // The subquery reads the balance as of the statement's snapshot, so a charge that waited for
+    // another one's row lock writes over it: the classic lost update.
+    edits: one(F.balanceRepo, 'SET balance = balance + ${amount}', 'SET balance = (SELECT b.balance FROM users b WHERE b.id = ${userId}) + ${amount}'),
+    tests: [T.balance, T.balanceRace],
+  },
+
+  // Idempotency: same key and body replays, another body is refused, 24 hours, one at a time.
+  {
+    id: 'idempotency.hash-ignored',
+    rule: 'a key reused with another request is refused (IDEMPOTENCY_KEY_REUSED)',
+    edits: one(F.idempotency, 'if (stored.request_hash !== hash) {', 'if (false) {'),
+    tests: [T.balance],
+  },
+  {
+    id: 'idempotency.ttl-ignored',
+    rule: 'a key is forgotten after 24 hours',
+    edits: one(F.idempotency, '\n            AND created_at > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})', ''),
+    tests: [T.balance],
+  },
+  {
+    id: 'idempotency.ttl-short',
+    rule: 'a key is remembered for 24 hours',
+    edits: one(F.idempotency, 'export const IDEMPOTENCY_TTL_HOURS = 24;', 'export const IDEMPOTENCY_TTL_HOURS = 1;'),
+    tests: [T.balance],
+  },
+  {
+    id: 'idempotency.purge-fresh',
+    rule: 'purging deletes only keys older than the TTL',
+    edits: one(F.idempotency, 'DELETE FROM idempotency_keys WHERE created_at <= now()', 'DELETE FROM idempotency_keys WHERE created_at >= now()'),
+    tests: [T.balance],
+  },
+  {
+    id: 'idempotency.lock-dropped',
+    rule: 'concurrent repeats of one key take turns: one charge',
+    edits: one(F.idempotency, 'await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${scope}:${key}`}, 0))`);', ''),
+    tests: [T.balance, T.balanceRace],
+  },
+  {
+    id: 'idempotency.failure-forgotten',
+    rule: 'a business failure under a key is remembered and replayed',
+    edits: one(F.idempotency, 'if (!(err instanceof AppError) || err.statusCode >= 500) throw err;', 'throw err;'),
+    tests: [T.balance],
+  },
+  {
+    id: 'idempotency.wait-unbounded',
+    rule: 'a repeat waits at most 2 s for the first, then answers IDEMPOTENCY_KEY_IN_USE',
+    edits: one(F.idempotency, "await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${WAIT_FOR_IN_FLIGHT}'`));", ''),
+    tests: [T.inFlight],
+  },
+
+  // Products: the page cursor.
+  {
+    id: 'catalog.has-more-off-by-one',
+    rule: 'a page says there is more only when there is (no phantom last page)',
+    edits: one(F.catalogService, 'const hasMore = rows.length > limit;', 'const hasMore = rows.length >= limit;'),
+    tests: [T.catalog],
+  },
+  {
+    id: 'catalog.no-look-ahead',
+    rule: 'a page reads one more row than it shows, to know whether more exist',
+    edits: one(F.catalogRepo, '.limit(limit + 1)', '.limit(limit)'),
+    tests: [T.catalog],
+  },
+  {
+    id: 'catalog.cursor-inclusive',
+    rule: 'the next page starts after the cursor (each product once)',
+    edits: one(F.catalogRepo, 'gt(products.id, afterId)', 'gt(products.id, afterId - 1)'),
+    tests: [T.catalog],
+  },
+
+  // Admin and start-up.
+  {
+    id: 'admin.any-token',
+    rule: 'admin routes need the exact bearer token',
+    edits: one(F.adminAuth, '!timingSafeEqual(digest(match[1]), expected)', 'false'),
+    tests: [T.admin],
+  },
+  {
+    id: 'admin.disabled-ignored',
+    rule: 'without ADMIN_TOKEN the admin routes answer 403 ADMIN_DISABLED',
+    edits: one(F.adminAuth, "if (!expected) throw new AppError('ADMIN_DISABLED', 'Admin API is disabled: ADMIN_TOKEN is not set');", ''),
+    tests: [T.admin],
+  },
+  {
+    id: 'migrate.lock-dropped',
+    rule: 'instances starting together migrate one at a time',
+    edits: one(F.migrate, "await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);", ''),
+    tests: [T.balanceRace],
+  },
+
+  // Coupons: quantity, one per user, the window by both clocks, expiry, the list's status.
+  {
+    id: 'coupon.quantity-dropped',
+    rule: 'the increment takes a coupon only while some are left',
+    edits: one(F.couponsRepo, 'AND issued_quantity < total_quantity\n', '\n'),
+    tests: [T.coupons, T.stampede],
+  },
+  {
+    id: 'coupon.quantity-and-check-dropped',
+    rule: 'never past the total, even with the CHECK constraint gone too (answers must show it)',
+    edits: [
+      { file: F.couponsRepo, find: 'AND issued_quantity < total_quantity\n', replace: '\n' },
+      {
+        file: F.couponsMigration,
+        find: ' AND "coupons"."issued_quantity" <= "coupons"."total_quantity"',
+        replace: '',
+      },
+    ],
+    tests: [T.coupons, T.stampede],
+  },
+  {
+    id: 'coupon.quantity-off-by-one',
+    rule: 'exactly the total, not one more',
+    edits: one(F.couponsRepo, 'AND issued_quantity < total_quantity\n', 'AND issued_quantity <= total_quantity\n'),
+    tests: [T.coupons, T.stampede],
+  },
+  {
+    id: 'coupon.one-per-user',
+    rule: 'one coupon per user: a repeat is 409 ALREADY_ISSUED, never a second row or a 500',
+    edits: one(F.couponsRepo, '\n        ON CONFLICT (coupon_id, user_id) DO NOTHING', ''),
+    tests: [T.coupons, T.stampede],
+  },
+  {
+    id: 'coupon.window-db-dropped',
+    rule: "the database's clock decides the issue window",
+    edits: one(F.couponsRepo, DB_WINDOW, 'RETURNING id'),
+    tests: [T.windowClock],
+  },
+  {
+    id: 'coupon.window-db-end-inclusive',
+    rule: 'the window ends before issueEndAt (end exclusive), by the database clock',
+    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() >= issue_start_at AND now() <= issue_end_at\n        RETURNING id'),
+    tests: [T.windowClock],
+  },
+  {
+    id: 'coupon.window-db-start-exclusive',
+    rule: 'the window opens at issueStartAt (start inclusive), by the database clock',
+    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() > issue_start_at AND now() < issue_end_at\n        RETURNING id'),
+    tests: [T.windowClock],
+  },
+  {
+    id: 'coupon.window-refusal-reason',
+    rule: 'a refusal by the database clock is COUPON_NOT_ACTIVE, not SOLD_OUT',
+    edits: one(F.couponsRepo, "return row?.active ? 'SOLD_OUT' : 'NOT_ACTIVE';", "return 'SOLD_OUT';"),
+    tests: [T.windowClock],
+  },
+  {
+    id: 'coupon.window-js-dropped',
+    rule: 'the window is checked before "already issued" and the quantity',
+    edits: one(F.couponsService, 'if (!isWithinIssueWindow(coupon, this.now())) throw notActive(coupon);', ''),
+    tests: [T.windowClock, T.coupons],
+  },
+  {
+    id: 'coupon.window-js-end-inclusive',
+    rule: 'the window ends before issueEndAt (end exclusive), by the issuer clock',
+    edits: one(F.issueWindow, 'now.getTime() < window.issueEndAt.getTime()', 'now.getTime() <= window.issueEndAt.getTime()'),
+    tests: [T.windowUnit, T.windowClock],
+  },
+  {
+    id: 'coupon.validity-days',
+    rule: 'an issued coupon expires validityDays after issue',
+    edits: one(F.couponsRepo, 'make_interval(days => ${validityDays})', 'make_interval(hours => ${validityDays})'),
+    tests: [T.coupons],
+  },
+  {
+    id: 'coupon.used-before-expired',
+    rule: 'a used coupon lists as USED even once expired',
+    edits: one(
+      F.couponsCatalog,
+      "status: r.usedAt ? 'USED' : r.expiresAt <= now ? 'EXPIRED' : 'AVAILABLE',",
+      "status: r.expiresAt <= now ? 'EXPIRED' : r.usedAt ? 'USED' : 'AVAILABLE',",
+    ),
+    tests: [T.userCoupons],
+  },
+  {
+    id: 'coupon.expiry-instant',
+    rule: 'a coupon is EXPIRED from expiresAt on (that instant included)',
+    edits: one(F.couponsCatalog, 'r.expiresAt <= now ?', 'r.expiresAt < now ?'),
+    tests: [T.userCoupons],
+  },
+  {
+    id: 'coupon.memo-holder-forgotten',
+    rule: 'once sold out, a holder still hears ALREADY_ISSUED, everyone else SOLD_OUT',
+    edits: one(
+      F.couponsService,
+      "if (holders) return this.refuse(holders.has(userId) ? new CouponAlreadyIssuedError",
+      "if (holders) return this.refuse(false ? new CouponAlreadyIssuedError",
+    ),
+    tests: [T.coupons],
+  },
+
+  // The admission gate: it refuses only what the database confirmed, and never over-admits.
+  {
+    id: 'gate.memory-never-full',
+    rule: 'the gate admits no more requests than places left',
+    edits: one(F.memoryGate, "if (s.issued.size + s.pending.size >= totalQuantity) return 'FULL';", ''),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.memory-sold-out-before-holder',
+    rule: 'a holder hears ALREADY_ISSUED even when the coupon is sold out',
+    edits: one(
+      F.memoryGate,
+      "if (s.issued.has(userId)) return 'ALREADY_ISSUED';\n    if (s.soldOut) return 'SOLD_OUT';",
+      "if (s.soldOut) return 'SOLD_OUT';\n    if (s.issued.has(userId)) return 'ALREADY_ISSUED';",
+    ),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.memory-failure-as-holder',
+    rule: 'a failed issue confirms no holder',
+    edits: one(F.memoryGate, "if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued.add(userId);", "if (outcome !== 'SOLD_OUT') s.issued.add(userId);"),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-full-off-by-one',
+    rule: 'the gate admits no more requests than places left (Redis)',
+    edits: one(F.redisGate, ">= tonumber(ARGV[2]) then return 'FULL' end", "> tonumber(ARGV[2]) then return 'FULL' end"),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-full-as-sold-out',
+    rule: 'a gate full of requests in flight defers to the database, never refuses SOLD_OUT itself',
+    edits: one(F.redisGate, ">= tonumber(ARGV[2]) then return 'FULL' end", ">= tonumber(ARGV[2]) then return 'SOLD_OUT' end"),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-sold-out-before-holder',
+    rule: 'a holder hears ALREADY_ISSUED even when the coupon is sold out (Redis)',
+    edits: one(
+      F.redisGate,
+      "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end\nif redis.call('EXISTS', KEYS[3]) == 1 then return 'SOLD_OUT' end",
+      "if redis.call('EXISTS', KEYS[3]) == 1 then return 'SOLD_OUT' end\nif redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end",
+    ),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-pending-never-expires',
+    rule: 'an admission that never settled stops holding a place after its TTL',
+    edits: one(F.redisGate, "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[3]))", ''),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-sold-out-not-recorded',
+    rule: 'the gate remembers the sold-out the database reported',
+    edits: one(F.redisGate, "if ARGV[2] == 'SOLD_OUT' then redis.call('SET', KEYS[3], '1') end", ''),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-failure-as-holder',
+    rule: 'a failed issue confirms no holder (Redis)',
+    edits: one(F.redisGate, "if (ARGV[2] == 'ISSUED' or ARGV[2] == 'ALREADY_ISSUED')", "if (ARGV[2] ~= 'SOLD_OUT')"),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-no-rebuild',
+    rule: 'a gate whose keys vanished rebuilds from the database before answering',
+    edits: one(F.redisGate, "if redis.call('EXISTS', KEYS[1]) == 0 then return 'REBUILD' end\n", ''),
+    tests: [T.gate],
+  },
+];
