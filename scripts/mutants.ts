@@ -36,6 +36,12 @@ const T = {
   windowClock: 'src/modules/coupons/issue-window-clock.test.ts',
   gate: 'src/modules/coupons/coupon-gate.test.ts',
   stampede: 'test/coupon-stampede.test.ts',
+  orders: 'src/modules/orders/orders.test.ts',
+  payments: 'src/modules/orders/payments.test.ts',
+  ordersRace: 'test/orders-race.test.ts',
+  stock: 'src/modules/catalog/stock.test.ts',
+  relay: 'src/platform/events/relay.test.ts',
+  dataPlatform: 'test/data-platform.test.ts',
 } as const;
 
 const F = {
@@ -53,6 +59,12 @@ const F = {
   memoryGate: 'src/modules/coupons/coupon-gate.ts',
   redisGate: 'src/modules/coupons/coupon-gate.redis.ts',
   couponsMigration: 'drizzle/0001_coupons.sql',
+  placeOrder: 'src/modules/orders/place-order.repo.ts',
+  payOrder: 'src/modules/orders/pay-order.repo.ts',
+  expireOrders: 'src/modules/orders/expire-orders.repo.ts',
+  ordersService: 'src/modules/orders/orders.service.ts',
+  outboxRepo: 'src/platform/events/outbox.repo.ts',
+  relay: 'src/platform/events/relay.ts',
 } as const;
 
 const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
@@ -360,5 +372,156 @@ export const MUTANTS: Mutant[] = [
     rule: 'a gate whose keys vanished rebuilds from the database before answering',
     edits: one(F.redisGate, "if redis.call('EXISTS', KEYS[1]) == 0 then return 'REBUILD' end\n", ''),
     tests: [T.gate],
+  },
+  // Orders: stock never oversold, coupon used once, money taken once, amounts as the contract says.
+  {
+    id: 'orders.stock-check',
+    rule: 'an order is refused when a line asks more than the stock',
+    edits: one(F.placeOrder, 'coalesce(bool_and(stock >= qty), true)', 'coalesce(bool_and(stock >= 0), true)'),
+    tests: [T.orders, T.ordersRace],
+  },
+  {
+    id: 'orders.no-row-lock',
+    rule: 'products are locked (in id order) before their stock is checked',
+    edits: one(F.placeOrder, 'ORDER BY p.id\n      FOR UPDATE OF p', 'ORDER BY p.id'),
+    tests: [T.ordersRace],
+  },
+  {
+    id: 'orders.coupon-used-twice',
+    rule: 'a coupon is used by at most one order (conditional update)',
+    edits: one(F.placeOrder, 'ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()', 'ci.user_id = ${userId}::bigint AND ci.expires_at > now()'),
+    tests: [T.ordersRace],
+  },
+  {
+    id: 'orders.coupon-used-accepted',
+    rule: 'a used coupon is not usable',
+    edits: one(F.placeOrder, 'c.owned AND NOT c.used AND NOT c.expired', 'c.owned AND NOT c.expired'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.coupon-expired-accepted',
+    rule: 'an expired coupon is not usable',
+    edits: one(F.placeOrder, 'c.owned AND NOT c.used AND NOT c.expired', 'c.owned AND NOT c.used'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.balance-condition',
+    rule: 'the balance is taken only if it covers the payment',
+    edits: one(F.placeOrder, 'WHERE u.id = ${userId}::bigint AND u.balance >= v.payment_amount', 'WHERE u.id = ${userId}::bigint'),
+    tests: [T.orders, T.ordersRace],
+  },
+  {
+    id: 'orders.discount-cap-ignored',
+    rule: 'a PERCENTAGE discount is capped by maxDiscountAmount',
+    edits: one(F.placeOrder, 'coalesce(k.max_discount_amount, i.item_amount)', 'i.item_amount'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.percentage-rounds-up',
+    rule: 'a PERCENTAGE discount is floor(itemAmount * value / 100)',
+    edits: one(F.placeOrder, 'least(i.item_amount * k.discount_value / 100,', 'least((i.item_amount * k.discount_value + 99) / 100,'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.fixed-above-items',
+    rule: 'no discount exceeds the item amount',
+    edits: one(F.placeOrder, "WHEN k.discount_type = 'FIXED' THEN least(k.discount_value, i.item_amount)", "WHEN k.discount_type = 'FIXED' THEN k.discount_value"),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.free-shipping-exclusive',
+    rule: 'shipping is free from FREE_SHIPPING_THRESHOLD on (inclusive)',
+    edits: one(F.placeOrder, "CASE WHEN i.item_amount >= ${sql.placeholder('threshold')}", "CASE WHEN i.item_amount > ${sql.placeholder('threshold')}"),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.minimum-exclusive',
+    rule: 'an order exactly at the minimum order amount may use the coupon',
+    edits: one(F.placeOrder, 'c.item_amount >= c.minimum_order_amount', 'c.item_amount > c.minimum_order_amount'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.event-for-unpaid',
+    rule: 'only a PAID order has an order.paid event',
+    edits: one(F.placeOrder, "FROM ord o, line_json j WHERE o.status = 'PAID'", 'FROM ord o, line_json j'),
+    tests: [T.orders],
+  },
+  {
+    id: 'orders.duplicate-lines',
+    rule: 'a product listed twice in one order is 400',
+    edits: one(F.ordersService, 'if (seen.has(line.productId)) throw new DuplicateOrderLineError(line.productId);', ''),
+    tests: [T.orders],
+  },
+  {
+    id: 'payments.no-order-lock',
+    rule: 'concurrent payments of one order take turns: the money is taken once',
+    edits: one(F.payOrder, 'FROM orders WHERE id = ${orderId}::bigint FOR UPDATE', 'FROM orders WHERE id = ${orderId}::bigint'),
+    tests: [T.ordersRace],
+  },
+  {
+    id: 'payments.paid-again',
+    rule: 'a PAID order is never paid again',
+    edits: one(F.payOrder, 'WHERE status IN (${UNPAID_LIST}) AND live', "WHERE status IN (${UNPAID_LIST}, 'PAID') AND live"),
+    tests: [T.orders, T.payments],
+  },
+  {
+    id: 'payments.past-hold-accepted',
+    rule: 'an order past its hold cannot be paid, swept or not',
+    edits: one(F.payOrder, 'WHERE status IN (${UNPAID_LIST}) AND live', 'WHERE status IN (${UNPAID_LIST})'),
+    tests: [T.payments],
+  },
+  {
+    id: 'payments.balance-condition',
+    rule: 'a payment takes the balance only if it covers it',
+    edits: one(F.payOrder, 'WHERE u.id = p.user_id AND u.balance >= p.payment_amount', 'WHERE u.id = p.user_id'),
+    tests: [T.orders],
+  },
+  {
+    id: 'expiry.sweeps-paid',
+    rule: 'the sweeper cancels only unpaid orders',
+    edits: one(F.expireOrders, 'WHERE status IN (${UNPAID_LIST}) AND hold_until <= now()', 'WHERE hold_until <= now()'),
+    tests: [T.payments],
+  },
+  {
+    id: 'expiry.early',
+    rule: 'an unpaid order keeps its stock and coupon until its hold ends',
+    edits: one(F.expireOrders, 'AND hold_until <= now()', "AND hold_until <= now() + interval '1 hour'"),
+    tests: [T.payments],
+  },
+  {
+    id: 'expiry.coupon-kept',
+    rule: 'a cancelled order gives its coupon back',
+    edits: one(F.expireOrders, 'FROM due WHERE ci.order_id = due.id AND', 'FROM due WHERE false AND ci.order_id = due.id AND'),
+    tests: [T.payments],
+  },
+  {
+    id: 'expiry.stock-kept',
+    rule: 'a cancelled order gives its stock back',
+    edits: one(F.expireOrders, 'SET stock = p.stock + h.qty', 'SET stock = p.stock'),
+    tests: [T.payments],
+  },
+  {
+    id: 'stock.set-delta-ignores-old',
+    rule: "an operator's set records its delta from the stock it replaced",
+    edits: one(F.catalogRepo, "SELECT id, 'ADMIN_SET', stock - before FROM upd", "SELECT id, 'ADMIN_SET', stock FROM upd"),
+    tests: [T.stock],
+  },
+  {
+    id: 'stock.delta-below-zero',
+    rule: 'stockDelta never takes the stock below zero (409 OUT_OF_STOCK)',
+    edits: one(F.catalogRepo, 'BETWEEN 0 AND ${max}::bigint', 'BETWEEN -1000000 AND ${max}::bigint'),
+    tests: [T.stock],
+  },
+  {
+    id: 'relay.never-marks-sent',
+    rule: 'an event the sink accepted is marked sent',
+    edits: one(F.relay, '      await markSent(tx, ids);\n', ''),
+    tests: [T.relay],
+  },
+  {
+    id: 'relay.no-backoff',
+    rule: 'an event that failed waits before it is tried again',
+    edits: one(F.outboxRepo, 'next_attempt_at = now() + make_interval', 'next_attempt_at = now() - make_interval'),
+    tests: [T.relay],
   },
 ];
