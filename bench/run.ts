@@ -17,7 +17,9 @@ import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 
-const ADMIN = { authorization: 'Bearer bench' };
+// At least 16 characters: the service refuses a shorter admin token.
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const duration = Number(process.env['BENCH_DURATION'] ?? 10);
 const only = process.env['BENCH_ONLY'];
 // BENCH_PROFILE=/some/dir writes a V8 CPU profile of each service process there.
@@ -76,7 +78,7 @@ async function measureBare(): Promise<Result> {
 }
 
 async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
-  const env: Record<string, string> = { ADMIN_TOKEN: 'bench', SEED_DEMO: 'false' };
+  const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false' };
   let cleanup = async () => {};
   let pool: pg.Pool | undefined;
   if (mode === 'postgres') {
