@@ -105,4 +105,30 @@ describe('JSON bodies', () => {
     expect((await send('POST', '/users', '{"name":"v1.5e3 true.false"}')).status).toBe(201);
     expect((await send('PUT', `/users/${userId}/balance`, '{ "amount" : 1000 }')).body).toMatchObject({ balance: 1_000 });
   });
+
+  describe('names', () => {
+    it.each([
+      ['a zero-width space alone', '\u200B'],
+      ['only format characters', '\u200B\u200C\u200D\u2060\uFEFF'],
+      ['a Hangul filler between spaces', ' \u3164 '],
+      ['a combining mark alone', '\u0301'],
+      ['a right-to-left override', 'abc\u202Edef'],
+      ['a bidi isolate', 'x\u2066y\u2069'],
+      ['a C1 control', 'a\u0085b'],
+    ])('refuses %s with 400', async (_label, name) => {
+      const before = await count('users');
+      expect(await send('POST', '/users', JSON.stringify({ name }))).toMatchObject({ status: 400, body: { code: 'VALIDATION_ERROR' } });
+      expect((await send('POST', '/admin/products', JSON.stringify({ name, price: 1, stock: 1 }), adminAuth)).status).toBe(400);
+      expect(await count('users')).toBe(before);
+    });
+
+    it.each([
+      ['Hangul', '김민수'],
+      ['Arabic with a right-to-left mark', 'محمد\u200F'],
+      ['a combining accent', 'Jose\u0301'],
+      ['an emoji joined by ZWJ', '👨\u200D👩\u200D👧'],
+    ])('accepts %s', async (_label, name) => {
+      expect(await send('POST', '/users', JSON.stringify({ name }))).toMatchObject({ status: 201, body: { name } });
+    });
+  });
 });
