@@ -8,6 +8,7 @@ import { clientErrorHandler, frameworkErrorHandler, requestId } from './platform
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { installJsonBody } from './platform/http/json-body.js';
 import { installLoadShedding } from './platform/http/load-shedding.js';
+import { declareProtectiveAnswers } from './platform/http/protective-answers.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { installMetrics, Metrics } from './platform/http/metrics.js';
 import { ErrorResponse } from './platform/http/schemas.js';
@@ -57,6 +58,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installValidation(app);
   installJsonBody(app);
   installErrorHandling(app);
+  declareProtectiveAnswers(app, API_PREFIX);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
