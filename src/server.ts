@@ -58,6 +58,9 @@ async function main(): Promise<void> {
     app.log.info({ signal, graceMs }, 'shutting down: no new connections, finishing in-flight requests');
     // A connection still open after the grace period (a request that will not finish, a client
     // trickling its body) is closed, so that the server, then the pools, can close.
+    // A keep-alive connection whose request finishes during the close would otherwise stay open
+    // until the grace period: close connections as they turn idle.
+    const reap = setInterval(() => app.server.closeIdleConnections(), 100);
     const grace = setTimeout(() => {
       app.log.warn('grace period over: closing the connections left');
       app.server.closeAllConnections();
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     let code = 0;
     try {
       await app.close();
+      clearInterval(reap);
       clearTimeout(grace);
       await redis?.close();
       await database.close();
