@@ -119,7 +119,7 @@ export function loadConfig(env: Env = process.env): Config {
     // The SPEC's bound is 30 s; tests set less.
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 500, 30_000),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
-    maxInFlight: int('MAX_IN_FLIGHT', 512, 1, 1_000_000),
+    maxInFlight: int('MAX_IN_FLIGHT', 4_096, 1, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
