@@ -48,18 +48,24 @@ function plainIntegersOnly(route: RouteOptions): void {
   route.preValidation = existing ? [...(Array.isArray(existing) ? existing : [existing]), check] : [check];
 }
 
-type JsonSchema = { type?: unknown; properties?: Record<string, JsonSchema>; required?: string[]; additionalProperties?: unknown; default?: unknown; items?: unknown; anyOf?: unknown[]; oneOf?: unknown[]; allOf?: unknown[] } & Record<string, unknown>;
+type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: unknown;
+  default?: unknown;
+};
+const SUBSCHEMA_KEYS = new Set(['properties', 'items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties']);
 
 /**
  * A copy of a schema where a property with a default is not required (the client may omit it, and
  * the document says so) and, for bodies, every object refuses properties it does not name.
  */
-export function tightenSchema(schema: unknown, closeObjects: boolean): unknown {
+function tightenSchema(schema: unknown, closeObjects: boolean): unknown {
   if (Array.isArray(schema)) return schema.map((s) => tightenSchema(s, closeObjects));
   if (!schema || typeof schema !== 'object') return schema;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(schema as JsonSchema)) {
-    out[k] = k === 'properties' || k === 'items' || k === 'anyOf' || k === 'oneOf' || k === 'allOf' || k === 'additionalProperties' ? walk(k, v, closeObjects) : v;
+    out[k] = SUBSCHEMA_KEYS.has(k) ? walk(k, v, closeObjects) : v;
   }
   if (out.properties) {
     const props = out.properties;
