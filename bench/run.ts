@@ -18,7 +18,9 @@ import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 
-const ADMIN = { authorization: 'Bearer bench' };
+// At least 16 characters: the service refuses a shorter admin token.
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const duration = Number(process.env['BENCH_DURATION'] ?? 10);
 const only = process.env['BENCH_ONLY'];
 // BENCH_PROFILE=/some/dir writes a V8 CPU profile of each service process there.
@@ -77,7 +79,7 @@ async function measureBare(): Promise<Result> {
 }
 
 async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
-  const env: Record<string, string> = { ADMIN_TOKEN: 'bench', SEED_DEMO: 'false' };
+  const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false' };
   let cleanup = async () => {};
   let pool: pg.Pool | undefined;
   if (mode === 'postgres') {

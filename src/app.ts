@@ -4,7 +4,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from './config.js';
 import type { AppContext } from './platform/context.js';
 import type { Database } from './platform/db/db.js';
+import { clientErrorHandler, frameworkErrorHandler, requestId } from './platform/http/early-errors.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
+import { installJsonBody } from './platform/http/json-body.js';
+import { installLoadShedding } from './platform/http/load-shedding.js';
+import { declareProtectiveAnswers } from './platform/http/protective-answers.js';
 import { healthRoutes } from './platform/http/health.routes.js';
 import { installMetrics, Metrics } from './platform/http/metrics.js';
 import { ErrorResponse } from './platform/http/schemas.js';
@@ -33,25 +37,36 @@ export const API_PREFIX = '/api/v1';
 
 /** Builds the whole HTTP app without listening, so tests can inject requests or listen on any port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
+  const metrics = new Metrics();
+  const { requestTimeoutMs } = opts.config;
+  const app: FastifyInstance = Fastify({
     logger: opts.logger ?? false,
-    requestIdHeader: 'x-request-id',
+    // The client's X-Request-Id only when short and plain (see requestId).
+    requestIdHeader: false,
+    genReqId: requestId,
     bodyLimit: 256 * 1024,
     // While closing, requests already on open connections are served normally, in the error model.
     return503OnClosing: false,
+    // Node checks request deadlines on a timer; the deadline plus one check stays within the limit.
+    requestTimeout: Math.floor(requestTimeoutMs * 0.9),
+    http: { headersTimeout: Math.floor(requestTimeoutMs * 0.9), connectionsCheckingInterval: Math.ceil(requestTimeoutMs * 0.1) },
+    frameworkErrors: frameworkErrorHandler(metrics),
+    clientErrorHandler: clientErrorHandler(metrics, () => app.log),
   });
   const ctx: AppContext = {
     config: opts.config,
     database: opts.database,
     db: opts.database.db,
-    metrics: new Metrics(),
+    metrics,
     redis: opts.redis,
     events: opts.events ?? NO_EVENTS,
     eventSink: opts.eventSink,
   };
 
   installValidation(app);
+  installJsonBody(app);
   installErrorHandling(app);
+  declareProtectiveAnswers(app, API_PREFIX);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -69,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(ctx));
   await app.register(
     async (api) => {
+      installLoadShedding(api, ctx.config.maxInFlight);
       await api.register(usersRoutes(ctx));
       await api.register(balanceRoutes(ctx));
       await api.register(catalogRoutes(ctx));

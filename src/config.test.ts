@@ -38,4 +38,24 @@ describe('loadConfig', () => {
     const problems = (error as ConfigError).problems.join('\n');
     for (const name of ['PORT', 'MAX_BALANCE', 'TIMEZONE', 'DATABASE_URL', 'SEED_DEMO', 'LOG_LEVEL']) expect(problems).toContain(name);
   });
+
+  it('never prints credentials, not even of a URL it refuses', () => {
+    for (const url of ['mysql://admin:pw-s3cret@db/x', 'postgres//admin:pw-s3cret@db/x', 'postgres://admin:pw-s3cret@db:99999/x']) {
+      let error: unknown;
+      try {
+        loadConfig({ DATABASE_URL: url, REDIS_URL: url.replace('postgres', 'redis') });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toContain('DATABASE_URL');
+      expect((error as ConfigError).message).not.toContain('s3cret');
+    }
+  });
+
+  it('refuses an ADMIN_TOKEN shorter than 16 characters without printing it', () => {
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret' })).toThrow(/ADMIN_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+    expect(loadConfig({ ADMIN_TOKEN: '0123456789abcdef' }).adminToken).toBe('0123456789abcdef');
+  });
 });

@@ -5,7 +5,9 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
+import { loggerOptions } from './platform/logging.js';
 import { openRedis } from './platform/redis/redis.js';
+import { redactSecrets } from './shared/redact.js';
 import { seedDemo } from './seed.js';
 import { FileSink } from './platform/events/file-sink.js';
 import { JetStreamSink } from './platform/events/jetstream-sink.js';
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     redis,
     events: relay,
     eventSink: sink,
-    logger: { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: loggerOptions(config.logLevel),
   });
   if (config.seedDemo && (await seedDemo(database.db))) app.log.info('seeded demo data into the empty database');
 
@@ -65,21 +67,35 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    const graceMs = config.shutdownGraceMs;
+    app.log.info({ signal, graceMs }, 'shutting down: no new connections, finishing in-flight requests');
+    // A connection still open after the grace period (a request that will not finish, a client
+    // trickling its body) is closed, so that the server, then the pools, can close.
+    // A keep-alive connection whose request finishes during the close would otherwise stay open
+    // until the grace period: close connections as they turn idle.
+    const reap = setInterval(() => app.server.closeIdleConnections(), 100);
+    const grace = setTimeout(() => {
+      app.log.warn('grace period over: closing the connections left');
+      app.server.closeAllConnections();
+    }, graceMs);
+    // Last resort only: a query still running holds its pool's close at most statement_timeout (15 s).
     const force = setTimeout(() => {
-      app.log.error('shutdown took longer than 10 s; exiting');
+      app.log.error('shutdown did not complete; exiting');
       process.exit(1);
-    }, 10_000);
+    }, graceMs + 20_000);
     force.unref();
     for (const job of jobs) job.stop();
     let code = 0;
     try {
       await app.close();
+      clearInterval(reap);
+      clearTimeout(grace);
       await sweeper.stop();
       await relay.stop();
       await sink.close();
       await redis?.close();
       await database.close();
+      app.log.info('shutdown complete: connections and pools closed');
     } catch (err) {
       app.log.error({ err }, 'error while shutting down');
       code = 1;
@@ -94,6 +110,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('failed to start:', err);
+  // A driver's message may quote a connection string; its credentials stay out of the output.
+  console.error('failed to start:', redactSecrets(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { projectRoot } from '../src/shared/project-root.js';
+import { ADMIN_TOKEN } from './helpers/app.js';
 import { createServerDatabase, type ServerDatabase } from './helpers/databases.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 
@@ -16,7 +17,7 @@ describe('balance across several instances', () => {
   beforeAll(async () => {
     server = await createServerDatabase();
     instances = await Promise.all(
-      [1, 2, 3].map(() => startInstance({ DATABASE_URL: server.url, ADMIN_TOKEN: 't', SEED_DEMO: 'false' })),
+      [1, 2, 3].map(() => startInstance({ DATABASE_URL: server.url, ADMIN_TOKEN, SEED_DEMO: 'false' })),
     );
     sql = new pg.Pool({ connectionString: server.url, max: 2 });
   });

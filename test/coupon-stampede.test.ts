@@ -5,12 +5,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, adminAuth } from './helpers/app.js';
 import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { parallel, tally } from './helpers/parallel.js';
 import { deleteKeysUnder } from './helpers/redis-keys.js';
 
-const ADMIN = { authorization: 'Bearer t' };
+const ADMIN = adminAuth;
 const USERS = 2_000;
 const COUPONS = 100;
 // A Redis logical database of this file's own, so FLUSHDB here touches no other test.
@@ -56,7 +57,7 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     databases.push(db);
     const prefix = `stampede:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
     prefixes.push(prefix);
-    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN: 't', SEED_DEMO: 'false', REDIS_PREFIX: prefix };
+    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN, SEED_DEMO: 'false', REDIS_PREFIX: prefix };
     if (redisUrl) env['REDIS_URL'] = redisUrl;
     const instances = await Promise.all(Array.from({ length: count }, () => startInstance(env)));
     started.push(...instances);
@@ -134,7 +135,7 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
 describe('coupon stampede on the embedded default (PGlite, no Redis)', () => {
   it('issues exactly 100 of 100 to 2,000 users (functional: PGlite has one connection)', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stampede-'));
-    const instance = await startInstance({ DATA_DIR: dataDir, ADMIN_TOKEN: 't', SEED_DEMO: 'false' });
+    const instance = await startInstance({ DATA_DIR: dataDir, ADMIN_TOKEN, SEED_DEMO: 'false' });
     try {
       const base = instance.baseUrl;
       const users = await parallel(USERS, 50, (i) => http(base, 'POST', '/api/v1/users', { name: `u${i}` }));

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyLockName } from '../src/platform/idempotency/idempotency.js';
 import { api, call, createTestApp, newUser, type TestApp } from './helpers/app.js';
 
 // Needs a second connection holding the key, so only the server can show it (PGlite has one).
@@ -19,16 +20,17 @@ describe('a repeat arriving while the first request is still in flight', () => {
   it('waits for it, then replays its answer', async () => {
     const userId = await newUser(t.app);
     await holder.query('BEGIN');
-    await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended('balance.charge:slow', 0))`);
+    await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [keyLockName('balance.charge', userId, 'slow')]);
     const waiting = call(t.app, 'PUT', api(`/users/${userId}/balance`), { amount: 10 }, { 'idempotency-key': 'slow' });
     await new Promise((r) => setTimeout(r, 300));
     // The "first request" finishes: it stored its answer under the key and commits.
     await holder.query(
-      `INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
-       VALUES ('balance.charge', 'slow', $1, 200, $2)`,
+      `INSERT INTO idempotency_keys (scope, user_id, key, request_hash, response_status, response_body)
+       VALUES ('balance.charge', $3, 'slow', $1, 200, $2)`,
       [
         (await import('../src/shared/canonical-json.js')).fingerprint({ userId, amount: 10 }),
         JSON.stringify({ userId, name: 'tester', balance: 10 }),
+        userId,
       ],
     );
     await holder.query('COMMIT');
@@ -41,7 +43,7 @@ describe('a repeat arriving while the first request is still in flight', () => {
   it('answers 409 IDEMPOTENCY_KEY_IN_USE when the first takes too long, and charges nothing', async () => {
     const userId = await newUser(t.app);
     await holder.query('BEGIN');
-    await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended('balance.charge:stuck', 0))`);
+    await holder.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [keyLockName('balance.charge', userId, 'stuck')]);
     try {
       const answer = await call(t.app, 'PUT', api(`/users/${userId}/balance`), { amount: 10 }, { 'idempotency-key': 'stuck' });
       expect(answer).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_KEY_IN_USE' } });

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/shared/project-root.js';
 import { createServerDatabase } from './helpers/databases.js';
-import { http, startInstance } from './helpers/instances.js';
+import { http, startInstance, type Instance } from './helpers/instances.js';
+import { rawExchange } from './helpers/raw-http.js';
 
 function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -20,36 +22,93 @@ function runServer(env: Record<string, string>): Promise<{ code: number | null; 
 
 describe('the server process', () => {
   it('refuses to start on a bad setting, naming every bad one', async () => {
-    const { code, output } = await runServer({ PORT: 'eighty', MAX_BALANCE: '-5', DATABASE_URL: 'mysql://nope' });
+    const { code, output } = await runServer({ PORT: 'eighty', MAX_BALANCE: '-5', DATABASE_URL: 'mysql://admin:pw-s3cret@db/x', ADMIN_TOKEN: 'short-s3cret' });
     expect(code).toBe(1);
     expect(output).toContain('PORT');
     expect(output).toContain('MAX_BALANCE');
     expect(output).toContain('DATABASE_URL');
+    expect(output).toContain('ADMIN_TOKEN must be at least 16 characters');
+    // Neither the URL's password nor the token is printed.
+    expect(output).not.toContain('s3cret');
   });
 
-  it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
+  it('finishes requests truly in flight on SIGTERM, then closes the pools and exits 0', async () => {
     const db = await createServerDatabase();
+    const holder = new pg.Client({ connectionString: db.url });
+    let started: Instance | undefined;
     try {
       const instance = await startInstance({ DATABASE_URL: db.url, SEED_DEMO: 'false', LOG_LEVEL: 'info' });
-      const user = await http(instance.baseUrl, 'POST', '/api/v1/users', { name: 'late' });
-      const inFlight = Array.from({ length: 20 }, () =>
-        http(instance.baseUrl, 'PUT', `/api/v1/users/${user.body.userId}/balance`, { amount: 1 }),
-      );
+      started = instance;
       const exited = new Promise<number | null>((resolve) => instance.process.once('exit', (code) => resolve(code)));
+      const user = await http(instance.baseUrl, 'POST', '/api/v1/users', { name: 'late' });
+      const userId = user.body.userId as number;
+      // Hold the user's row: every charge below is then stuck inside the server, waiting on the lock.
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      const charges = Array.from({ length: 10 }, () => http(instance.baseUrl, 'PUT', `/api/v1/users/${userId}/balance`, { amount: 1 }));
+      await until(async () => (await waitingOnLocks(db.url)) === 10);
+
       instance.process.kill('SIGTERM');
-      const answers = await Promise.allSettled(inFlight);
+      await until(() => instance.output().includes('shutting down'));
+      // Still serving what it has, no longer accepting new connections.
+      await expect(fetch(`${instance.baseUrl}/health`)).rejects.toThrow();
+      expect(instance.process.exitCode).toBeNull();
+
+      await holder.query('COMMIT');
+      const answers = await Promise.all(charges);
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
       expect(await exited).toBe(0);
-      expect(instance.output()).toContain('shutting down');
-      // Whatever was answered was answered in the error model or as a success; nothing half done.
-      const ok = answers.filter((a) => a.status === 'fulfilled' && a.value.status === 200).length;
-      const pgClient = new (await import('pg')).default.Client({ connectionString: db.url });
-      await pgClient.connect();
-      const { rows } = await pgClient.query('SELECT balance, (SELECT count(*) FROM balance_history) AS n FROM users');
-      await pgClient.end();
-      expect(Number(rows[0].balance)).toBe(Number(rows[0].n));
-      expect(Number(rows[0].balance)).toBeGreaterThanOrEqual(ok);
+      expect(instance.output()).toContain('shutdown complete: connections and pools closed');
+      const { rows } = await holder.query('SELECT balance, (SELECT count(*) FROM balance_history) AS n FROM users WHERE id = $1', [userId]);
+      expect([Number(rows[0].balance), Number(rows[0].n)]).toEqual([10, 10]);
     } finally {
+      if (started?.process.exitCode === null) started.process.kill('SIGKILL');
+      await holder.end().catch(() => {});
+      await db.drop();
+    }
+  });
+
+  it('closes a connection still trickling its body after the grace period, then exits 0', async () => {
+    const db = await createServerDatabase();
+    let started: Instance | undefined;
+    try {
+      const instance = await startInstance({ DATABASE_URL: db.url, SEED_DEMO: 'false', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '500' });
+      started = instance;
+      const exited = new Promise<number | null>((resolve) => instance.process.once('exit', (code) => resolve(code)));
+      const port = Number(new URL(instance.baseUrl).port);
+      const head = 'PUT /api/v1/users/1/balance HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n';
+      // One byte a second: the body would take 14 s, well past the grace period.
+      const slow = rawExchange(port, [head, ...'{"amount":100}'.split('')], { gapMs: 1_000, waitMs: 30_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      instance.process.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect((await slow).closed).toBe(true);
+      expect(instance.output()).toContain('grace period over');
+      expect(instance.output()).toContain('shutdown complete: connections and pools closed');
+    } finally {
+      if (started?.process.exitCode === null) started.process.kill('SIGKILL');
       await db.drop();
     }
   });
 });
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Backends of the database waiting on a lock (asked outside any transaction: a transaction keeps one snapshot of the statistics). */
+async function waitingOnLocks(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    return rows[0].n as number;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
-import { adminGuard } from '../../platform/http/admin-auth.js';
+import { installAdminGuard } from '../../platform/http/admin-auth.js';
 import { errors } from '../../platform/http/schemas.js';
 import { Coupon, CreateCouponBody, defineCoupon } from '../coupons/index.js';
 import { changeProduct, createProduct, CreateProductBody, PatchProductBody, Product, ProductParams } from '../catalog/index.js';
@@ -10,8 +10,8 @@ const security = [{ adminToken: [] }];
 /** Operator routes, all behind the ADMIN_TOKEN bearer. */
 export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    // onRequest: the token is checked before the body is even parsed or validated.
-    app.addHook('onRequest', adminGuard(ctx.config.adminToken));
+    // onRequest: the throttle and the token check run before the body is even parsed or validated.
+    await installAdminGuard(app, ctx);
 
     app.post<{ Body: CreateProductBody }>(
       '/admin/products',

@@ -20,7 +20,7 @@ export async function chargeBalance(
   idempotencyKey?: string,
 ): Promise<Answer<UserView | unknown>> {
   const { maxBalance } = ctx.config;
-  const answer = await runIdempotent(ctx.db, { scope: 'balance.charge', key: idempotencyKey, request: { userId, amount } }, async (tx) => {
+  const answer = await runIdempotent(ctx.db, { scope: 'balance.charge', userId, key: idempotencyKey, request: { userId, amount } }, async (tx) => {
     const row = await creditIfWithinLimit(tx, userId, amount, maxBalance);
     if (!row) {
       const current = await findBalance(tx, userId);

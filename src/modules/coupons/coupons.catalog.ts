@@ -1,6 +1,7 @@
 import type { Db } from '../../platform/db/db.js';
 import { PgCode, pgCode, pgConstraint } from '../../platform/db/pg-errors.js';
 import { ValidationError } from '../../platform/http/errors.js';
+import { parseInstant } from '../../shared/time.js';
 import { assertUserExists } from '../users/index.js';
 import { insertCoupon, listUserCoupons, type CouponRow, type NewCoupon, type UserCouponRow } from './coupons.repo.js';
 
@@ -52,10 +53,13 @@ export async function defineCoupon(db: Db, input: NewCouponInput): Promise<Coupo
   const problems: string[] = [];
   if (input.discountType === 'PERCENTAGE' && input.discountValue > 100) problems.push('a PERCENTAGE discountValue is 1..100');
   if (input.discountType === 'FIXED' && input.maxDiscountAmount != null) problems.push('maxDiscountAmount applies to PERCENTAGE coupons only');
-  const start = new Date(input.issueStartAt);
-  const end = new Date(input.issueEndAt);
-  if (!(end > start)) problems.push('issueEndAt must be after issueStartAt');
-  if (problems.length > 0) throw new ValidationError(problems.join('; '), { problems });
+  // Read exactly here, or refused: the answer is built from these, never from what the database sends back.
+  const start = parseInstant(input.issueStartAt);
+  const end = parseInstant(input.issueEndAt);
+  if (!start.ok) problems.push(`issueStartAt ${start.problem}`);
+  if (!end.ok) problems.push(`issueEndAt ${end.problem}`);
+  if (start.ok && end.ok && !(end.date > start.date)) problems.push('issueEndAt must be after issueStartAt');
+  if (problems.length > 0 || !start.ok || !end.ok) throw new ValidationError(problems.join('; '), { problems });
   const values: NewCoupon = {
     name: input.name.trim(),
     code: input.code,
@@ -64,12 +68,14 @@ export async function defineCoupon(db: Db, input: NewCouponInput): Promise<Coupo
     minimumOrderAmount: input.minimumOrderAmount ?? 0,
     maxDiscountAmount: input.maxDiscountAmount ?? null,
     totalQuantity: input.totalQuantity,
-    issueStartAt: start,
-    issueEndAt: end,
+    issueStartAt: start.date,
+    issueEndAt: end.date,
     validityDays: input.validityDays,
   };
   try {
-    return toCouponView(await insertCoupon(db, values));
+    const row = await insertCoupon(db, values);
+    // Nothing may fail after the commit: the instants come from the validated input.
+    return toCouponView({ ...row, issueStartAt: start.date, issueEndAt: end.date });
   } catch (err) {
     if (pgCode(err) === PgCode.uniqueViolation && pgConstraint(err) === 'coupons_code_unique') {
       throw new ValidationError(`A coupon with code ${input.code} already exists`, { field: 'code' });

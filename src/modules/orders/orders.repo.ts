@@ -21,3 +21,9 @@ export async function listOrdersBefore(db: Db, userId: number, beforeId: number 
   );
   return rows.map(toStoredOrder);
 }
+
+/** The user an order belongs to. */
+export async function findOrderOwner(db: Db, orderId: number): Promise<number | undefined> {
+  const [row] = await queryRows<{ user_id: number | string }>(db, sql`SELECT user_id FROM orders WHERE id = ${orderId}`);
+  return row && Number(row.user_id);
+}

@@ -11,7 +11,7 @@ import {
   OrderNotFoundError,
   OrderNotPayableError,
 } from './orders.errors.js';
-import { findOrder, listOrdersBefore } from './orders.repo.js';
+import { findOrder, findOrderOwner, listOrdersBefore } from './orders.repo.js';
 import { payOrderAtomically, type StoredOrder } from './pay-order.repo.js';
 import { placeOrderAtomically, type PlaceOrderResult } from './place-order.repo.js';
 import type { PlaceOrderBody } from './orders.schema.js';
@@ -44,9 +44,16 @@ export interface OrderPage {
  * Runs one atomic statement. Without a key it runs on its own (autocommit: the hot rows are
  * locked only inside the database); with one, inside runIdempotent's transaction.
  */
-function once<T>(ctx: AppContext, scope: string, key: string | undefined, request: unknown, work: (db: Db) => Promise<Outcome<T>>) {
+function once<T>(
+  ctx: AppContext,
+  scope: string,
+  key: string | undefined,
+  owner: () => Promise<number>,
+  request: unknown,
+  work: (db: Db) => Promise<Outcome<T>>,
+) {
   if (key === undefined) return work(ctx.db).then((o): Answer<T> => ({ ...o, replayed: false }));
-  return runIdempotent(ctx.db, { scope, key, request }, work);
+  return owner().then((userId) => runIdempotent(ctx.db, { scope, userId, key, request }, work));
 }
 
 /**
@@ -62,7 +69,8 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
   }
   const couponId = body.couponId ?? null;
   const request = { userId: body.userId, products: body.products, couponId };
-  const answer = await once(ctx, 'orders.place', idempotencyKey, request, async (db) => {
+  const owner = async () => body.userId;
+  const answer = await once(ctx, 'orders.place', idempotencyKey, owner, request, async (db) => {
     const result = await placeOrderAtomically(db, {
       userId: body.userId,
       lines: body.products,
@@ -120,7 +128,13 @@ function outcomeOf(r: PlaceOrderResult, body: PlaceOrderBody, couponId: number |
  * may retry safely; concurrent calls take turns on the order's row lock.
  */
 export async function payOrder(ctx: AppContext, orderId: number, idempotencyKey?: string): Promise<Answer<unknown>> {
-  const answer = await once(ctx, 'payments.pay', idempotencyKey, { orderId }, async (db): Promise<Outcome<unknown>> => {
+  // A key belongs to the user who owns the order (keys are per user): one read, only with a key.
+  const owner = async () => {
+    const userId = await findOrderOwner(ctx.db, orderId);
+    if (userId === undefined) throw new OrderNotFoundError(orderId);
+    return userId;
+  };
+  const answer = await once(ctx, 'payments.pay', idempotencyKey, owner, { orderId }, async (db): Promise<Outcome<unknown>> => {
     const r = await payOrderAtomically(db, orderId);
     if (!r) throw new OrderNotFoundError(orderId);
     if (r.statusBefore === 'CANCELLED') throw new OrderNotPayableError(orderId, r.statusBefore, 'CANCELLED');

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { PgCode, pgCode } from '../db/pg-errors.js';
+import { isDatabaseUnavailable, PgCode, pgCode } from '../db/pg-errors.js';
+import { OncePerInterval } from '../../shared/once-per-interval.js';
 import { AppError, type ErrorBody } from './errors.js';
+import { trackRouteMethods } from './route-methods.js';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -10,19 +12,37 @@ interface ValidationIssue {
 
 /** The one place where failures become HTTP answers; below 500 the message is shown, above it never. */
 export function installErrorHandling(app: FastifyInstance): void {
+  const unavailable = new OncePerInterval(10_000);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
-      if (err.statusCode >= 500) request.log.error({ err }, 'request failed');
+      if (err.statusCode === 500) request.log.error({ err }, 'request failed');
+      // Protective answers tell the client when to come back.
+      if ((err.code === 'SERVICE_UNAVAILABLE' || err.code === 'RATE_LIMITED') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
       return reply.code(err.statusCode).send(err.toBody());
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Nothing was done (no connection, or its transaction died with it); one line per interval, no stack.
+      const n = unavailable.hit();
+      if (n !== undefined) request.log.warn({ cause: String(err.message) }, `database unreachable: ${n} request(s) answered 503 since the last report`);
+      const body: ErrorBody = { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable; retry later' };
+      return reply.code(503).header('retry-after', '1').send(body);
     }
     if (err.validation) {
       const part = err.validationContext ?? 'request';
-      const issues = (err.validation as ValidationIssue[]).map((v) => ({
-        field: `${part}${v.instancePath ? v.instancePath.replaceAll('/', '.') : ''}`,
-        message: v.message ?? 'is invalid',
-        ...(v.params && 'missingProperty' in v.params ? { missing: v.params['missingProperty'] } : {}),
-      }));
-      const body: ErrorBody = { code: 'VALIDATION_ERROR', message: err.message, details: { issues } };
+      const issues = (err.validation as ValidationIssue[]).map((v) => {
+        const field = `${part}${v.instancePath ? v.instancePath.replaceAll('/', '.') : ''}`;
+        // An unknown field is named, so the client knows what to drop.
+        const unknown = v.params?.['additionalProperty'];
+        if (typeof unknown === 'string') return { field: `${field}.${unknown}`, message: 'is not a known field' };
+        return {
+          field,
+          message: v.message ?? 'is invalid',
+          ...(v.params && 'missingProperty' in v.params ? { missing: v.params['missingProperty'] } : {}),
+        };
+      });
+      const unknownFields = issues.filter((i) => i.message === 'is not a known field').map((i) => i.field);
+      const message = unknownFields.length > 0 ? `Unknown field(s): ${unknownFields.join(', ')}` : err.message;
+      const body: ErrorBody = { code: 'VALIDATION_ERROR', message, details: { issues } };
       return reply.code(400).send(body);
     }
     const status = err.statusCode ?? 500;
@@ -42,8 +62,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(500).send(body);
   });
 
+  const allowedMethods = trackRouteMethods(app);
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { code: 'NOT_FOUND', message: `Route ${request.method} ${request.url.split('?')[0]} not found` };
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = allowedMethods(path);
+    if (allowed.length > 0) {
+      const body: ErrorBody = { code: 'METHOD_NOT_ALLOWED', message: `${path} answers ${allowed.join(', ')}, not ${request.method}` };
+      return reply.code(405).header('allow', allowed.join(', ')).send(body);
+    }
+    const body: ErrorBody = { code: 'NOT_FOUND', message: `Route ${request.method} ${path} not found` };
     return reply.code(404).send(body);
   });
 }

@@ -9,8 +9,8 @@ describe('AppError', () => {
     expect(new AppError('USER_NOT_FOUND', 'x').toBody()).toEqual({ code: 'USER_NOT_FOUND', message: 'x' });
   });
 
-  it('gives every code a client or server status', () => {
-    for (const status of Object.values(ERROR_STATUS)) expect(status === 500 || (status >= 400 && status < 500)).toBe(true);
+  it('gives every code a client status, 500 or 503', () => {
+    for (const status of Object.values(ERROR_STATUS)) expect(status === 500 || status === 503 || (status >= 400 && status < 500)).toBe(true);
   });
 
   it('skips the stack trace but leaves other errors theirs', () => {

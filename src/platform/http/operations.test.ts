@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newUser, type TestApp } from '../../../test/helpers/app.js';
 
@@ -54,13 +55,22 @@ describe('unexpected failures', () => {
   });
   afterAll(() => t.close().catch(() => {}));
 
-  it('answers 500 INTERNAL_SERVER_ERROR without the cause, and /ready turns 503', async () => {
+  it('answers 500 INTERNAL_SERVER_ERROR without the cause', async () => {
     const userId = await newUser(t.app);
-    await t.database.close();
-    const { status, body, res } = await call(t.app, 'GET', api(`/users/${userId}/balance`));
+    // A bug's stand-in: a table the code relies on is gone.
+    await t.database.db.execute(sql`ALTER TABLE users RENAME TO users_gone`);
+    const { status, body, res } = await call(t.app, 'GET', api(`/users/${userId}/balance/history`));
     expect(status).toBe(500);
     expect(body).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
-    expect(res.body).not.toMatch(/at |Error:|\.ts/);
+    expect(res.body).not.toMatch(/at |Error:|\.ts|users_gone/);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After once the database is gone, and /ready turns 503', async () => {
+    await t.database.close();
+    const { status, body, res } = await call(t.app, 'GET', api('/users/1/balance'));
+    expect(status).toBe(503);
+    expect(body).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
+    expect(res.headers['retry-after']).toBe('1');
     const ready = await call(t.app, 'GET', '/ready');
     expect(ready).toMatchObject({ status: 503, body: { status: 'unavailable', checks: { database: 'down' } } });
   });

@@ -5,9 +5,24 @@ export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
 export const Money = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const Timestamp = Type.String({ format: 'date-time' });
 
-/** Human text of 1..max characters: not blank, no control characters (PostgreSQL refuses NUL). */
+// Characters a name may not hold anywhere: controls (PostgreSQL refuses NUL), unpaired surrogates, and
+// the bidi embeddings, overrides and isolates that make text display in another order than stored.
+const FORBIDDEN = '\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069';
+// Characters that show nothing: spaces, format characters (zero-width space, joiners, marks, BOM),
+// combining marks alone, and the blank letters (Hangul fillers, braille blank).
+const INVISIBLE = '\\s\\p{Cf}\\p{Mn}\\p{Me}\\u115F\\u1160\\u3164\\uFFA0\\u2800';
+
+/**
+ * Human text of 1..max characters: at least one visible character, and no control, unpaired
+ * surrogate or bidi embedding/override/isolate anywhere (see docs/decisions.md).
+ */
 export const Text = (maxLength: number) =>
-  Type.String({ minLength: 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' });
+  Type.String({
+    minLength: 1,
+    maxLength,
+    pattern: `^[^${FORBIDDEN}]*[^${FORBIDDEN}${INVISIBLE}][^${FORBIDDEN}]*$`,
+    description: 'at least one visible character; no control characters, no bidi embeddings, overrides or isolates (U+202A..U+202E, U+2066..U+2069)',
+  });
 
 export const ErrorResponse = Type.Object(
   {

@@ -8,8 +8,8 @@ type AddFormats = (ajv: Ajv) => Ajv;
 const formatsModule = addFormatsModule as unknown as AddFormats & { default?: AddFormats };
 const addFormats: AddFormats = formatsModule.default ?? formatsModule;
 
-function makeAjv(coerceTypes: Options['coerceTypes']): Ajv {
-  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: true, allErrors: true, strict: false });
+function makeAjv(coerceTypes: Options['coerceTypes'], removeAdditional: boolean): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional, allErrors: true, strict: false });
   addFormats(ajv);
   return ajv;
 }
@@ -48,13 +48,62 @@ function plainIntegersOnly(route: RouteOptions): void {
   route.preValidation = existing ? [...(Array.isArray(existing) ? existing : [existing]), check] : [check];
 }
 
+type JsonSchema = Record<string, unknown> & {
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: unknown;
+  default?: unknown;
+};
+const SUBSCHEMA_KEYS = new Set(['properties', 'items', 'anyOf', 'oneOf', 'allOf', 'additionalProperties']);
+
+/**
+ * A copy of a schema where a property with a default is not required (the client may omit it, and
+ * the document says so) and, for bodies, every object refuses properties it does not name.
+ */
+function tightenSchema(schema: unknown, closeObjects: boolean): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => tightenSchema(s, closeObjects));
+  if (!schema || typeof schema !== 'object') return schema;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(schema as JsonSchema)) {
+    out[k] = SUBSCHEMA_KEYS.has(k) ? walk(k, v, closeObjects) : v;
+  }
+  if (out.properties) {
+    const props = out.properties;
+    if (out.required) out.required = out.required.filter((name) => props[name]?.default === undefined);
+    if (closeObjects && out.additionalProperties === undefined) out.additionalProperties = false;
+  }
+  return out;
+}
+
+function walk(key: string, value: unknown, closeObjects: boolean): unknown {
+  if (key === 'properties' && value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([name, s]) => [name, tightenSchema(s, closeObjects)]));
+  }
+  return typeof value === 'object' ? tightenSchema(value, closeObjects) : value;
+}
+
+/**
+ * Mass assignment: a body property the schema does not name would otherwise pass through to the
+ * service (Ajv only strips what `additionalProperties: false` names), so every body is closed and
+ * an unknown field is a 400. The document shows the same schemas, so it says so too.
+ */
+function tightenRouteSchemas(route: RouteOptions): void {
+  const schema = route.schema as Record<string, unknown> | undefined;
+  if (!schema) return;
+  for (const part of ['body', 'querystring', 'params', 'headers'] as const) {
+    if (schema[part]) schema[part] = tightenSchema(schema[part], part === 'body');
+  }
+}
+
 /**
  * Path, query and header values arrive as strings and are coerced to the schema's types; a JSON body
- * is never coerced, so `{"amount": "100"}` is a wrong type, not a number.
+ * is never coerced, so `{"amount": "100"}` is a wrong type, not a number, and never stripped, so an
+ * unknown field is refused rather than ignored.
  */
 export function installValidation(app: FastifyInstance): void {
-  const coercing = makeAjv('array');
-  const strict = makeAjv(false);
+  const coercing = makeAjv('array', true);
+  const strict = makeAjv(false, false);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  app.addHook('onRoute', tightenRouteSchemas);
   app.addHook('onRoute', plainIntegersOnly);
 }

@@ -1,11 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { char, check, index, integer, jsonb, pgTable, primaryKey, timestamp, varchar } from 'drizzle-orm/pg-core';
+import { bigint, char, check, index, integer, jsonb, pgTable, primaryKey, timestamp, varchar } from 'drizzle-orm/pg-core';
 
-/** Answers remembered per Idempotency-Key, so a retried request is answered, not redone. */
+/**
+ * Answers remembered per Idempotency-Key, so a retried request is answered, not redone. A key
+ * belongs to the user who sent it: the same key from two users is two unrelated requests. No
+ * foreign key: a refusal for an unknown user is remembered too.
+ */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
     scope: varchar('scope', { length: 40 }).notNull(),
+    userId: bigint('user_id', { mode: 'number' }).notNull(),
     key: varchar('key', { length: 255 }).notNull(),
     requestHash: char('request_hash', { length: 64 }).notNull(),
     responseStatus: integer('response_status').notNull(),
@@ -13,7 +18,7 @@ export const idempotencyKeys = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ columns: [t.scope, t.key] }),
+    primaryKey({ columns: [t.scope, t.userId, t.key] }),
     index('idempotency_keys_created_at_idx').on(t.createdAt),
     check('idempotency_keys_status_valid', sql`${t.responseStatus} BETWEEN 100 AND 599`),
   ],

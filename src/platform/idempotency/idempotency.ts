@@ -18,6 +18,8 @@ export interface Answer<T> extends Outcome<T> {
 export interface IdempotencyRequest {
   /** The operation, e.g. `balance.charge`: keys of different operations never meet. */
   scope: string;
+  /** The user the request acts for: a key belongs to its user, and another user's same key is another request. */
+  userId: number;
   key: string | undefined;
   /** What identifies the request (path ids and body); a repeat must match it. */
   request: unknown;
@@ -48,11 +50,11 @@ export async function runIdempotent<T>(
   let failure: AppError | undefined;
   const outcome = await db.transaction(async (txRaw) => {
     const tx = txRaw as unknown as Db;
-    await lockKey(tx, req.scope, key);
+    await lockKey(tx, req.scope, req.userId, key);
     const [stored] = await queryRows<{ request_hash: string; response_status: number; response_body: unknown }>(
       tx,
       sql`SELECT request_hash, response_status, response_body FROM idempotency_keys
-          WHERE scope = ${req.scope} AND key = ${key}
+          WHERE scope = ${req.scope} AND user_id = ${req.userId} AND key = ${key}
             AND created_at > now() - make_interval(hours => ${IDEMPOTENCY_TTL_HOURS})`,
     );
     if (stored) {
@@ -71,9 +73,9 @@ export async function runIdempotent<T>(
       result = { status: err.statusCode, body: err.toBody() };
     }
     await tx.execute(sql`
-      INSERT INTO idempotency_keys (scope, key, request_hash, response_status, response_body)
-      VALUES (${req.scope}, ${key}, ${hash}, ${result.status}, ${JSON.stringify(result.body)}::jsonb)
-      ON CONFLICT (scope, key) DO UPDATE SET
+      INSERT INTO idempotency_keys (scope, user_id, key, request_hash, response_status, response_body)
+      VALUES (${req.scope}, ${req.userId}, ${key}, ${hash}, ${result.status}, ${JSON.stringify(result.body)}::jsonb)
+      ON CONFLICT (scope, user_id, key) DO UPDATE SET
         request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
         response_body = EXCLUDED.response_body, created_at = now()`);
     return { ...result, replayed: false };
@@ -82,10 +84,13 @@ export async function runIdempotent<T>(
   return outcome;
 }
 
-async function lockKey(tx: Db, scope: string, key: string): Promise<void> {
+/** The lock's name, also used by tests that hold a key on purpose. */
+export const keyLockName = (scope: string, userId: number, key: string) => `${scope}:${userId}:${key}`;
+
+async function lockKey(tx: Db, scope: string, userId: number, key: string): Promise<void> {
   await tx.execute(sql.raw(`SET LOCAL lock_timeout = '${WAIT_FOR_IN_FLIGHT}'`));
   try {
-    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${scope}:${key}`}, 0))`);
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${keyLockName(scope, userId, key)}, 0))`);
   } catch (err) {
     if (pgCode(err) === PgCode.lockNotAvailable) {
       throw new AppError('IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still in progress; retry later');
