@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, api, createTestApp, newCoupon, newProduct, newUser, type TestApp } from './helpers/app.js';
+import { adminAuth, api, call, createTestApp, newCoupon, newProduct, newUser, type TestApp } from './helpers/app.js';
 import { listen } from './helpers/raw-http.js';
 
 type Schema = {
@@ -13,6 +13,7 @@ type Schema = {
   format?: string;
   pattern?: string;
   default?: unknown;
+  items?: Schema;
 };
 interface Parameter {
   in: 'path' | 'query' | 'header';
@@ -43,6 +44,12 @@ describe('the OpenAPI document tells the truth', () => {
     ids['userId'] = await newUser(t.app);
     ids['productId'] = (await newProduct(t.app)).id;
     ids['couponId'] = (await newCoupon(t.app)).id;
+    // Orders are paid from the balance, and a payment needs an unpaid order of a user who can now pay.
+    await call(t.app, 'PUT', api(`/users/${ids['userId']}/balance`), { amount: 1_000_000 });
+    const payer = await newUser(t.app);
+    const unpaid = await call(t.app, 'POST', api('/orders'), { userId: payer, products: [{ productId: ids['productId'], quantity: 1 }] });
+    ids['orderId'] = unpaid.body.details.orderId;
+    await call(t.app, 'PUT', api(`/users/${payer}/balance`), { amount: 1_000_000 });
   });
   afterAll(() => t.close());
 
@@ -57,6 +64,7 @@ describe('the OpenAPI document tells the truth', () => {
     if (s.enum) return s.enum[0];
     if (s.type === 'integer' || s.type === 'number') return Math.max(s.minimum ?? 1, 1);
     if (s.type === 'boolean') return true;
+    if (s.type === 'array') return [example(s.items ?? {}, name)];
     if (s.type === 'object') return Object.fromEntries((s.required ?? []).map((k) => [k, example(s.properties?.[k] ?? {}, k)]));
     return 'Doc';
   }
