@@ -147,7 +147,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'idempotency.lock-dropped',
     rule: 'concurrent repeats of one key take turns: one charge',
-    edits: one(F.idempotency, 'await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${scope}:${key}`}, 0))`);', ''),
+    edits: one(F.idempotency, 'await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${keyLockName(scope, userId, key)}, 0))`);', ''),
     tests: [T.balance, T.balanceRace],
   },
   {
@@ -392,16 +392,26 @@ export const MUTANTS: Mutant[] = [
     edits: one(F.placeOrder, 'ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()', 'ci.user_id = ${userId}::bigint AND ci.expires_at > now()'),
     tests: [T.ordersRace],
   },
+  // A used or expired coupon is refused three times over (the verdict, the conditional update, the
+  // service's reading of the verdict); each guard alone is redundant, so each mutant drops all three.
   {
     id: 'orders.coupon-used-accepted',
     rule: 'a used coupon is not usable',
-    edits: one(F.placeOrder, 'c.owned AND NOT c.used AND NOT c.expired', 'c.owned AND NOT c.expired'),
+    edits: [
+      { file: F.placeOrder, find: 'c.owned AND NOT c.used AND NOT c.expired', replace: 'c.owned AND NOT c.expired' },
+      { file: F.placeOrder, find: 'ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()', replace: 'ci.user_id = ${userId}::bigint AND ci.expires_at > now()' },
+      { file: F.ordersService, find: "if (c.used) throw new CouponNotUsableError(couponId, 'USED');", replace: '' },
+    ],
     tests: [T.orders],
   },
   {
     id: 'orders.coupon-expired-accepted',
     rule: 'an expired coupon is not usable',
-    edits: one(F.placeOrder, 'c.owned AND NOT c.used AND NOT c.expired', 'c.owned AND NOT c.used'),
+    edits: [
+      { file: F.placeOrder, find: 'c.owned AND NOT c.used AND NOT c.expired', replace: 'c.owned AND NOT c.used' },
+      { file: F.placeOrder, find: 'ci.used_at IS NULL AND ci.expires_at > now()', replace: 'ci.used_at IS NULL' },
+      { file: F.ordersService, find: "if (c.expired) throw new CouponNotUsableError(couponId, 'EXPIRED');", replace: '' },
+    ],
     tests: [T.orders],
   },
   {
