@@ -14,6 +14,7 @@ import { adminRoutes } from './modules/admin/index.js';
 import { balanceRoutes } from './modules/balance/index.js';
 import { catalogRoutes } from './modules/catalog/index.js';
 import { couponsModule } from './modules/coupons/index.js';
+import { popularModule } from './modules/popular/index.js';
 import { usersRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
@@ -59,13 +60,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installMetrics(app, ctx.metrics);
   await app.register(healthRoutes(ctx));
+  // popular: the process (server.ts) reaches the schedule and the start-up run through app.popular.
+  const popular = popularModule(ctx, app.log);
+  app.decorate('popular', popular.popular);
   await app.register(
     async (api) => {
       await api.register(usersRoutes(ctx));
       await api.register(balanceRoutes(ctx));
       await api.register(catalogRoutes(ctx));
       await api.register(couponsModule(ctx));
-      await api.register(adminRoutes(ctx));
+      await api.register(popular.routes);
+      await api.register(adminRoutes(ctx, [popular.adminRoutes]));
     },
     { prefix: API_PREFIX },
   );

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       freeShippingThreshold: 30_000,
       orderHoldMinutes: 10,
       popularCron: '0 3 * * *',
+      popularRefreshSeconds: 30,
       timezone: 'Asia/Seoul',
       logLevel: 'info',
       seedDemo: true,
@@ -37,5 +38,13 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     for (const name of ['PORT', 'MAX_BALANCE', 'TIMEZONE', 'DATABASE_URL', 'SEED_DEMO', 'LOG_LEVEL']) expect(problems).toContain(name);
+  });
+
+  it('refuses a cron pattern croner cannot schedule, and accepts one with seconds', () => {
+    for (const bad of ['61 * * * *', '* * *', 'daily']) {
+      expect(() => loadConfig({ POPULAR_CRON: bad })).toThrow(/POPULAR_CRON/);
+    }
+    expect(loadConfig({ POPULAR_CRON: '*/5 * * * * *' }).popularCron).toBe('*/5 * * * * *');
+    expect(() => loadConfig({ POPULAR_REFRESH_SECONDS: '0' })).toThrow(/POPULAR_REFRESH_SECONDS/);
   });
 });

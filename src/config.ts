@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Cron } from 'croner';
 
 /** Everything the process reads from the environment, validated once and frozen. */
 export interface Config {
@@ -16,6 +17,8 @@ export interface Config {
   readonly freeShippingThreshold: number;
   readonly orderHoldMinutes: number;
   readonly popularCron: string;
+  /** How often each instance re-reads the latest ranking, in case a Redis message was missed. */
+  readonly popularRefreshSeconds: number;
   readonly timezone: string;
   readonly logLevel: string;
   readonly seedDemo: boolean;
@@ -75,7 +78,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`SEED_DEMO must be true or false, got "${seedRaw}"`);
   }
   const popularCron = str('POPULAR_CRON') ?? '0 3 * * *';
-  if (popularCron.split(/\s+/).length < 5) problems.push(`POPULAR_CRON must be a cron expression, got "${popularCron}"`);
+  try {
+    // croner itself parses it (5 or 6 fields, or @daily and the like): a pattern it refuses stops start-up.
+    new Cron(popularCron, { paused: true }).stop();
+  } catch {
+    problems.push(`POPULAR_CRON must be a cron expression, got "${popularCron}"`);
+  }
 
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
@@ -91,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     freeShippingThreshold: int('FREE_SHIPPING_THRESHOLD', 30_000, 0),
     orderHoldMinutes: int('ORDER_HOLD_MINUTES', 10, 1),
     popularCron,
+    popularRefreshSeconds: int('POPULAR_REFRESH_SECONDS', 30, 1, 86_400),
     timezone,
     logLevel,
     seedDemo: seedRaw === undefined ? databaseUrl === undefined : seedRaw === 'true',
