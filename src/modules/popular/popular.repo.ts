@@ -58,19 +58,20 @@ export async function replaceRanking(tx: Db, run: Pick<RunRow, 'id' | 'runDate'>
   await tx.execute(sql`DELETE FROM popular_products WHERE run_date = ${run.runDate}::date`);
   return queryRows<RankedRow>(
     tx,
-    sql`WITH sales AS (
-          SELECT oi.product_id, sum(oi.quantity)::bigint AS units
+    sql`WITH ranked AS (
+          SELECT oi.product_id, sum(oi.quantity)::bigint AS units,
+                 row_number() OVER (ORDER BY sum(oi.quantity) DESC, oi.product_id) AS rank
           FROM popular_runs r
           JOIN orders o ON o.status = 'PAID' AND o.paid_at >= r.window_start AND o.paid_at < r.window_end
           JOIN order_items oi ON oi.order_id = o.id
           WHERE r.id = ${run.id}
           GROUP BY oi.product_id
-          ORDER BY units DESC, oi.product_id
+          ORDER BY rank
           LIMIT ${TOP_N}
         )
         INSERT INTO popular_products (run_date, rank, run_id, product_id, product_name, price, sales_count)
-        SELECT ${run.runDate}::date, row_number() OVER (ORDER BY s.units DESC, s.product_id), ${run.id}, p.id, p.name, p.price, s.units
-        FROM sales s JOIN products p ON p.id = s.product_id
+        SELECT ${run.runDate}::date, s.rank, ${run.id}, p.id, p.name, p.price, s.units
+        FROM ranked s JOIN products p ON p.id = s.product_id
         RETURNING rank, product_id AS "productId", product_name AS "name", price, sales_count AS "salesCount"`,
   );
 }

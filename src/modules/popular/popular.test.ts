@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, api, call, createTestApp, type TestApp } from '../../../test/helpers/app.js';
+import { REDIS_URL } from '../../../test/helpers/databases.js';
 import { insertBuyer, insertOrder, insertProducts, midnight } from '../../../test/helpers/paid-orders.js';
 import { scalar } from '../../../test/helpers/sql.js';
 import { queryRows } from '../../platform/db/db.js';
 import { localDate } from '../../shared/local-date.js';
-import { PopularBatch } from './popular.service.js';
+import { RankingCache } from './popular.cache.js';
+import { PopularBatch, type RankingView } from './popular.service.js';
 
 const SECOND = 1_000;
 const DAY = 86_400_000;
@@ -74,14 +77,15 @@ describe('popular products: the batch', () => {
 
   it('breaks ties by product id and keeps the top 5', async () => {
     const D = '2033-02-10';
-    const products = await insertProducts(t.database.db, 9);
+    const products = await insertProducts(t.database.db, 40);
     const at = midnight('2033-02-09', SEOUL);
-    // The best seller has the highest id; eight products tie behind it, written in descending id order.
-    await insertOrder(t.database.db, { userId: buyer, at, lines: [{ productId: products[8]!, quantity: 3 }] });
-    for (const productId of products.slice(0, 8).reverse()) await insertOrder(t.database.db, { userId: buyer, at, lines: [{ productId, quantity: 2 }] });
+    // The best seller has the highest id; 39 products tie behind it, written in descending id order
+    // and one order each, so that neither insertion nor grouping order happens to give the answer.
+    await insertOrder(t.database.db, { userId: buyer, at, lines: [{ productId: products[39]!, quantity: 3 }] });
+    for (const productId of products.slice(0, 39).reverse()) await insertOrder(t.database.db, { userId: buyer, at, lines: [{ productId, quantity: 2 }] });
     const { body } = await run(t, D);
     expect(body.ranking).toEqual([
-      { rank: 1, productId: products[8], name: expect.any(String), price: 1_000, salesCount: 3 },
+      { rank: 1, productId: products[39], name: expect.any(String), price: 1_000, salesCount: 3 },
       ...products.slice(0, 4).map((productId, i) => ({ rank: i + 2, productId, name: expect.any(String), price: 1_000, salesCount: 2 })),
     ]);
   });
@@ -118,6 +122,15 @@ describe('popular products: the batch', () => {
     expect((await top5(t)).body[0].price).toBe(8_000);
     expect(await scalar(t.database.db, `SELECT count(*) AS v FROM popular_products WHERE run_date = '${D}'`)).toBe(1);
     expect(await scalar(t.database.db, `SELECT count(*) AS v FROM popular_runs WHERE run_date = '${D}'`)).toBe(2);
+  });
+
+  it('lets concurrent runs of one date take turns: each succeeds, one ranking remains', async () => {
+    const D = '2033-07-10';
+    const [p] = await insertProducts(t.database.db, 1);
+    await insertOrder(t.database.db, { userId: buyer, at: midnight('2033-07-08', SEOUL), lines: [{ productId: p!, quantity: 1 }] });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => run(t, D)));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await scalar(t.database.db, `SELECT count(*) AS v FROM popular_products WHERE run_date = '${D}'`)).toBe(1);
   });
 
   it('runs the schedule once a day: a second scheduled run of the day is skipped, a manual one is not', async () => {
@@ -277,4 +290,63 @@ describe('popular products: served from memory', () => {
     expect(body).toEqual(view.ranking);
     expect(res.headers['etag']).toBe(etag);
   });
+
+  it('only moves forward: a late answer about an older run does not replace a newer one', async () => {
+    const cache = new RankingCache(t.database.db);
+    const view = (runId: number, runDate: string): RankingView => ({
+      runId, runDate, timezone: 'UTC', windowStart: '', windowEnd: '', computedAt: '', trigger: 'MANUAL', ranking: [],
+    });
+    expect(cache.install(view(7, '2040-01-07'))).toBe(true);
+    expect(cache.install(view(6, '2040-01-06'))).toBe(false);
+    expect(cache.install(view(7, '2040-01-07'))).toBe(false);
+    expect(cache.current()).toMatchObject({ runId: 7, runDate: '2040-01-07' });
+  });
 });
+
+/** Polls `check` until it returns true or `ms` pass; answers how long it took, or undefined. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number | undefined> {
+  const start = Date.now();
+  while (Date.now() - start <= ms) {
+    if (await check()) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return undefined;
+}
+
+describe('popular products: following runs made elsewhere', () => {
+  const servedRun = async (t: TestApp) => (await top5(t)).res.headers['etag'] as string;
+
+  it('announces a run on the Redis channel of its prefix, and re-reads the database on a message', async () => {
+    const t = await createTestApp({ redisUrl: REDIS_URL, env: { POPULAR_REFRESH_SECONDS: '3600' } });
+    const listener = new Redis(REDIS_URL);
+    try {
+      const messages: string[] = [];
+      await listener.subscribe(`${t.redisPrefix}popular:runs`);
+      listener.on('message', (_channel: string, message: string) => messages.push(message));
+      const mine = await t.app.popular.runNow('2037-01-01');
+      expect(await within(2_000, async () => messages.includes(String(mine.runId)))).toBeDefined();
+
+      // A run this app did not make (as by another instance), then the message another instance sends.
+      const elsewhere = (await new PopularBatch(t.database.db, { timezone: 'Asia/Seoul' }).run('MANUAL', '2037-02-01'))!;
+      expect(await servedRun(t)).toMatch(new RegExp(`^"${mine.runId}-`));
+      const publisher = new Redis(REDIS_URL);
+      await publisher.publish(`${t.redisPrefix}popular:runs`, String(elsewhere.runId));
+      publisher.disconnect();
+      expect(await within(1_000, async () => (await servedRun(t)).startsWith(`"${elsewhere.runId}-`))).toBeDefined();
+    } finally {
+      listener.disconnect();
+      await t.close();
+    }
+  });
+
+  it('without Redis, finds a run made elsewhere at its periodic check', async () => {
+    const t = await createTestApp({ env: { POPULAR_REFRESH_SECONDS: '1' } });
+    try {
+      const elsewhere = (await new PopularBatch(t.database.db, { timezone: 'Asia/Seoul' }).run('MANUAL', '2037-03-01'))!;
+      expect(await within(5_000, async () => (await servedRun(t)).startsWith(`"${elsewhere.runId}-`))).toBeDefined();
+    } finally {
+      await t.close();
+    }
+  });
+});
+
