@@ -78,7 +78,10 @@ async function main(): Promise<void> {
     );
     console.log(`batch (run date ${view!.runDate}, ${Number(counted.rows[0].n).toLocaleString('en')} lines in the window): ${times.join(', ')} ms`);
     console.log(view!.ranking.map((p) => `${p.rank}. #${p.productId} ${p.salesCount}`).join('  '));
-    const plan = await queryRows<{ 'QUERY PLAN': string }>(database.db, sql`EXPLAIN (ANALYZE, BUFFERS) ${rankingQuery({ start: view!.windowStart, end: view!.windowEnd })}`);
+    const plan = await queryRows<{ 'QUERY PLAN': string }>(
+      database.db,
+      sql`EXPLAIN (ANALYZE, BUFFERS) ${rankingQuery({ start: view!.windowStart, end: view!.windowEnd })}`,
+    );
     console.log('\n' + plan.map((r) => r['QUERY PLAN']).join('\n'));
 
     const alone = await measureWrites(pool, WRITE_SECONDS * 1000);
