@@ -45,8 +45,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installValidation(app);
   installErrorHandling(app);
-  app.addHook('onSend', async (request, reply) => {
+  // Callback style: no promise per request (measured on the in-memory popular read).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   app.addSchema(ErrorResponse);
 
