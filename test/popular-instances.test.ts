@@ -97,6 +97,8 @@ describe('popular products across real instances on one database', () => {
     const { instances, sql, env } = await cluster({ REDIS_URL, POPULAR_REFRESH_SECONDS: '3600' });
     const [a, b] = instances as [Instance, Instance];
     expect((await sql.query(`SELECT trigger, count(*)::int AS n FROM popular_runs GROUP BY trigger`)).rows).toEqual([{ trigger: 'STARTUP', n: 1 }]);
+    // The instance that did not compute it loaded it when it started.
+    for (const instance of instances) expect(await etagOf(instance)).toMatch(/^"1-/);
 
     await sellYesterday(sql);
     const ran = await http(a.baseUrl, 'POST', '/api/v1/admin/batch/popular-products', {}, ADMIN);
