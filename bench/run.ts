@@ -6,6 +6,9 @@
  *   npm run bench                                   # embedded only
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
+ *
+ * With `wrk` installed it also measures the popular read against the bare route with wrk
+ * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1).
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +20,9 @@ import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { printTable, runScenario, startProcess, type Result } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
+import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
+import { createServerDb } from './server-db.js';
+import { wrkAvailable, wrkTable } from './wrk.js';
 
 // At least 16 characters: the service refuses a shorter admin token.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -47,25 +53,6 @@ export interface Fixture {
   post: typeof post;
   /** Count rows with SQL on the server (undefined when embedded). */
   count?: (query: string, params?: unknown[]) => Promise<number>;
-}
-
-async function createServerDb(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 /** The yardstick, measured afresh before each mode so both sides of a ratio see the same machine. */
@@ -100,9 +87,12 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     };
   } else {
     env['DATA_DIR'] = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    // The service inherits this process's environment: blank the URLs, or "embedded" would run on them.
+    Object.assign(env, { DATABASE_URL: '', REDIS_URL: '' });
     const dir = env['DATA_DIR'];
     cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
   }
+  await sellBeforeStart(env);
   const app = await startProcess(SERVICE, env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
   try {
     const productIds = (await inBatches(1_000, (i) => post(app.baseUrl, '/api/v1/admin/products', { name: `bench ${i}`, price: 1_000 + i, stock: 1_000_000 }, ADMIN))).map((p) => p['id']!);
@@ -117,7 +107,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     };
     const bare = await measureBare();
     const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
-    const rows = await runAll(fixture, [...reads, couponStampede(gate), orderAndPay]);
+    const rows = await runAll(fixture, [...reads, popularTop5, couponStampede(gate), orderAndPay]);
     // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
     const pgbenchTps = mode === 'postgres' ? await pgbenchHotRow(env['DATABASE_URL']!, 50, duration) : undefined;
     const [sale] = await runAll(fixture, [flashSale]);
@@ -135,6 +125,9 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
       }
     }
     printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
+    if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
+      await wrkTable(mode, app.baseUrl, [['GET /products/popular/top5', TOP5_PATH]], duration);
+    }
   } finally {
     await app.stop();
     await cleanup();

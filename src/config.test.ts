@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       freeShippingThreshold: 30_000,
       orderHoldMinutes: 10,
       popularCron: '0 3 * * *',
+      popularRefreshSeconds: 30,
       timezone: 'Asia/Seoul',
       logLevel: 'info',
       seedDemo: true,
@@ -57,5 +58,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret' })).toThrow(/ADMIN_TOKEN must be at least 16 characters/);
     expect(() => loadConfig({ ADMIN_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
     expect(loadConfig({ ADMIN_TOKEN: '0123456789abcdef' }).adminToken).toBe('0123456789abcdef');
+  });
+
+  it('refuses a cron pattern croner cannot schedule, and accepts one with seconds', () => {
+    for (const bad of ['61 * * * *', '* * *', 'daily']) {
+      expect(() => loadConfig({ POPULAR_CRON: bad })).toThrow(/POPULAR_CRON/);
+    }
+    expect(loadConfig({ POPULAR_CRON: '*/5 * * * * *' }).popularCron).toBe('*/5 * * * * *');
+    expect(() => loadConfig({ POPULAR_REFRESH_SECONDS: '0' })).toThrow(/POPULAR_REFRESH_SECONDS/);
   });
 });

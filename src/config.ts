@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { redactSecrets } from './shared/redact.js';
+import { Cron } from 'croner';
 
 /** Everything the process reads from the environment, validated once and frozen. */
 export interface Config {
@@ -21,6 +22,8 @@ export interface Config {
   /** May be fractional (0.05 is 3 s), for tests and demos of expiry. */
   readonly orderHoldMinutes: number;
   readonly popularCron: string;
+  /** How often each instance re-reads the latest ranking, in case a Redis message was missed. */
+  readonly popularRefreshSeconds: number;
   readonly timezone: string;
   readonly logLevel: string;
   readonly seedDemo: boolean;
@@ -115,7 +118,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (it has ${adminToken.length})`);
   }
   const popularCron = str('POPULAR_CRON') ?? '0 3 * * *';
-  if (popularCron.split(/\s+/).length < 5) problems.push(`POPULAR_CRON must be a cron expression, got "${popularCron}"`);
+  try {
+    // croner itself parses it (5 or 6 fields, or @daily and the like): a pattern it refuses stops start-up.
+    new Cron(popularCron, { paused: true }).stop();
+  } catch {
+    problems.push(`POPULAR_CRON must be a cron expression, got "${popularCron}"`);
+  }
 
   const config: Config = {
     port: int('PORT', 3000, 0, 65535),
@@ -133,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     freeShippingThreshold: int('FREE_SHIPPING_THRESHOLD', 30_000, 0),
     orderHoldMinutes: decimal('ORDER_HOLD_MINUTES', 10, 0.001, 7 * 24 * 60),
     popularCron,
+    popularRefreshSeconds: int('POPULAR_REFRESH_SECONDS', 30, 1, 86_400),
     timezone,
     logLevel,
     seedDemo: seedRaw === undefined ? databaseUrl === undefined : seedRaw === 'true',

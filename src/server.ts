@@ -6,7 +6,7 @@ import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
 import { loggerOptions } from './platform/logging.js';
-import { openRedis } from './platform/redis/redis.js';
+import { deploymentKeyPrefix, openRedis } from './platform/redis/redis.js';
 import { redactSecrets } from './shared/redact.js';
 import { seedDemo } from './seed.js';
 import { FileSink } from './platform/events/file-sink.js';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await runMigrations(database, config.databaseUrl);
   // Keys carry the database's identity: Redis state left by another database never applies here.
   const redis = config.redisUrl
-    ? openRedis(config.redisUrl, { keyPrefix: `${config.redisPrefix}${(await databaseId(database.db)).slice(0, 8)}:` })
+    ? openRedis(config.redisUrl, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) })
     : undefined;
   const sink = config.natsUrl
     ? new JetStreamSink({ url: config.natsUrl, stream: config.natsStream, subject: config.natsSubject })
@@ -52,6 +52,9 @@ async function main(): Promise<void> {
     logger: loggerOptions(config.logLevel),
   });
   if (config.seedDemo && (await seedDemo(database.db))) app.log.info('seeded demo data into the empty database');
+  // popular: the first start computes a ranking (after the seed, so that the demo's orders count).
+  const firstRanking = await app.popular.ensureRanking().catch((err: unknown) => app.log.error({ err }, 'popular ranking at start-up failed'));
+  if (firstRanking) app.log.info({ runDate: firstRanking.runDate, products: firstRanking.ranking.length }, 'computed the first popular ranking');
 
   const sweeper = new OrderExpirySweeper(database.db, sweepIntervalMs(config.orderHoldMinutes));
   relay.start(app.log);
@@ -60,6 +63,12 @@ async function main(): Promise<void> {
     new Cron('17 * * * *', { protect: true }, async () => {
       const n = await purgeExpiredKeys(database.db).catch((err: unknown) => app.log.error({ err }, 'idempotency purge failed'));
       if (n) app.log.info({ purged: n }, 'purged expired idempotency keys');
+    }),
+    // popular: scheduled in every instance; the batch itself lets one run a day through.
+    new Cron(config.popularCron, { timezone: config.timezone, protect: true }, async () => {
+      const started = performance.now();
+      const run = await app.popular.runScheduled().catch((err: unknown) => app.log.error({ err }, 'popular batch failed'));
+      if (run) app.log.info({ runDate: run.runDate, products: run.ranking.length, ms: Math.round(performance.now() - started) }, 'ranked popular products');
     }),
   ];
 

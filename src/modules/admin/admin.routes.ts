@@ -7,11 +7,12 @@ import { changeProduct, createProduct, CreateProductBody, PatchProductBody, Prod
 
 const security = [{ adminToken: [] }];
 
-/** Operator routes, all behind the ADMIN_TOKEN bearer. */
-export function adminRoutes(ctx: AppContext): FastifyPluginAsync {
+/** Operator routes, all behind the ADMIN_TOKEN bearer; `more` are other modules' admin routes, registered inside the guard. */
+export function adminRoutes(ctx: AppContext, more: FastifyPluginAsync[] = []): FastifyPluginAsync {
   return async (app) => {
     // onRequest: the throttle and the token check run before the body is even parsed or validated.
     await installAdminGuard(app, ctx);
+    for (const routes of more) await app.register(routes);
 
     app.post<{ Body: CreateProductBody }>(
       '/admin/products',

@@ -33,6 +33,8 @@ export const orders = pgTable(
     index('orders_user_id_idx').on(t.userId, t.id.desc()),
     // The sweeper's queue: only unpaid orders are in it, oldest hold first.
     index('orders_unpaid_hold_idx').on(t.holdUntil).where(sql`${t.status} IN ('CREATED', 'PAYMENT_FAILED')`),
+    // The popular-products batch reads paid orders by time of payment (added with popular, migration 0005).
+    index('orders_paid_at_idx').on(t.paidAt).where(sql`${t.status} = 'PAID'`),
     check('orders_status_valid', sql`${t.status} IN ('CREATED', 'PAID', 'PAYMENT_FAILED', 'CANCELLED')`),
     check(
       'orders_amounts_valid',

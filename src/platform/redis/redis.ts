@@ -9,6 +9,14 @@ export interface RedisHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The key prefix of one deployment: the configured prefix plus the database's identity, so Redis
+ * state left by another database never applies. Every process of the deployment must use it.
+ */
+export function deploymentKeyPrefix(prefix: string, databaseId: string): string {
+  return `${prefix}${databaseId.slice(0, 8)}:`;
+}
+
 export function openRedis(url: string, opts: { keyPrefix?: string } = {}): RedisHandle {
   const client = new Redis(url, {
     keyPrefix: opts.keyPrefix ?? '',
