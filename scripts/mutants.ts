@@ -381,9 +381,10 @@ export const MUTANTS: Mutant[] = [
     tests: [T.orders, T.ordersRace],
   },
   {
-    id: 'orders.no-row-lock',
-    rule: 'products are locked (in id order) before their stock is checked',
-    edits: one(F.placeOrder, 'ORDER BY p.id\n      FOR UPDATE OF p', 'ORDER BY p.id'),
+    id: 'orders.lock-order',
+    rule: 'products are locked in one order (ascending id) everywhere, so orders never deadlock',
+    // Without the ordered lock, the decrement locks rows in the request's order.
+    edits: one(F.placeOrder, '      ORDER BY p.id\n      FOR UPDATE\n', '\n'),
     tests: [T.ordersRace],
   },
   {

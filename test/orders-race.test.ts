@@ -74,6 +74,22 @@ describe('orders and payments across two instances', () => {
     expect(await db.invariantViolations()).toEqual(NO_VIOLATIONS);
   });
 
+  it('orders naming the same products in opposite orders never deadlock (rows locked in id order)', async () => {
+    const buyers = await db.users(60, 1_000_000);
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => createProduct(at(0), TOKEN, { price: 1_000, stock: 1_000 })));
+    const lines = [
+      [a!, b!, c!],
+      [c!, b!, a!],
+      [b!, c!, a!],
+    ];
+    const answers = await parallel(60, 60, (i) =>
+      http(at(i), 'POST', '/api/v1/orders', { userId: buyers[i], products: lines[i % 3]!.map((p) => ({ productId: p.id, quantity: 1 })) }),
+    );
+    expect(tally(answers)).toEqual({ '201': 60 });
+    expect(await db.value('SELECT sum(stock) AS v FROM products WHERE id = ANY($1)', [[a!.id, b!.id, c!.id]])).toBe(3 * 1_000 - 3 * 60);
+    expect(await db.invariantViolations()).toEqual(NO_VIOLATIONS);
+  });
+
   it('20 concurrent payments of one order take the money once, and all answer 200 PAID', async () => {
     const [userId] = await db.users(1, 5_000);
     const product = await createProduct(at(0), TOKEN, { price: 20_000, stock: 10 });

@@ -71,14 +71,18 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
   const request = { userId: body.userId, products: body.products, couponId };
   const owner = async () => body.userId;
   const answer = await once(ctx, 'orders.place', idempotencyKey, owner, request, async (db) => {
-    const result = await placeOrderAtomically(db, {
+    const result = await placeOrderAtomically(
+      db,
+      {
       userId: body.userId,
       lines: body.products,
       couponId,
       shippingFee: ctx.config.shippingFee,
       freeShippingThreshold: ctx.config.freeShippingThreshold,
       holdSeconds: ctx.config.orderHoldMinutes * 60,
-    });
+      },
+      idempotencyKey !== undefined,
+    );
     return outcomeOf(result, body, couponId);
   });
   if (!answer.replayed) {

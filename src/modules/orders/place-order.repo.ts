@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/db.js';
 import { rawStatement } from '../../platform/db/prepared.js';
+import { PgCode, pgCode, pgConstraint } from '../../platform/db/pg-errors.js';
 import { isoText, ITEM_JSON, ORDER_PAID_EVENT } from './order-sql.js';
 
 export interface PlaceOrderInput {
@@ -35,16 +36,19 @@ export interface PlaceOrderResult {
 }
 
 /**
- * Places and pays an order in ONE statement, so the hot product rows are locked only while the
- * database runs it (no round trip to the application while holding them). All of it or nothing:
- *  - products are locked in id order (two orders never deadlock), stock checked for every line;
- *  - the coupon is taken with a conditional update (unused, unexpired, held by the user);
- *  - only if every check passed: stock reserved, order and lines written, balance taken with a
- *    conditional update (else the order stays PAYMENT_FAILED), ledger, stock movements, outbox.
- * Lock order everywhere: orders, then products by id, then coupon_issues, then users.
+ * Places and pays an order in ONE statement, so no round trip to the application happens while a
+ * hot product row is locked. All of it or nothing:
+ *  - user, products, coupon and stock are checked on the statement's snapshot;
+ *  - only if every check passed: the coupon is taken with a conditional update (unused, unexpired,
+ *    held by the user), the balance with a conditional update (else the order stays
+ *    PAYMENT_FAILED), and the order, its lines, the ledger row and the outbox event are written;
+ *  - last, the products are locked in id order and decremented, with their stock movements; the
+ *    CHECK (stock >= 0) refuses a line that no longer fits, aborting the whole statement.
+ * Lock order: coupon_issues, users, then products by id (orders → products → coupon_issues for
+ * the sweeper, which never waits on a coupon an order holds): no two statements deadlock.
  */
-export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Promise<PlaceOrderResult> {
-  const [row] = await placeOrderStatement(db, {
+export async function placeOrderAtomically(db: Db, input: PlaceOrderInput, inTransaction: boolean): Promise<PlaceOrderResult> {
+  const params = {
     userId: input.userId,
     ids: input.lines.map((l) => l.productId),
     qtys: input.lines.map((l) => l.quantity),
@@ -53,9 +57,22 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput): Prom
     shippingFee: input.shippingFee,
     threshold: input.freeShippingThreshold,
     holdSeconds: input.holdSeconds,
-  });
-  return toResult(row!, input.couponId);
+  };
+  // The stock is read from the statement's snapshot and decremented under the lock at its end; when
+  // a concurrent order took the last units in between, the CHECK aborts everything and a new
+  // snapshot decides again (normally: OUT_OF_STOCK with exact figures). In a transaction, each try
+  // runs in a savepoint so that an aborted one leaves the transaction usable.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const [row] = inTransaction ? await db.transaction((tx) => placeOrderStatement(tx as unknown as Db, params)) : await placeOrderStatement(db, params);
+      return toResult(row!, input.couponId);
+    } catch (err) {
+      if (attempt >= MAX_ATTEMPTS || pgCode(err) !== PgCode.checkViolation || pgConstraint(err) !== 'products_stock_non_negative') throw err;
+    }
+  }
 }
+
+const MAX_ATTEMPTS = 5;
 
 const userId = sql.placeholder('userId');
 const couponId = sql.placeholder('couponId');
@@ -67,12 +84,10 @@ const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
       FROM unnest(${sql.placeholder('ids')}::bigint[], ${sql.placeholder('qtys')}::int[]) WITH ORDINALITY AS r(product_id, qty, line_no)
     ), usr AS (
       SELECT id, balance FROM users WHERE id = ${userId}::bigint
-    ), locked AS (
+    ), prod AS (
       SELECT p.id, p.name, p.price, p.stock, r.qty, r.line_no
       FROM products p JOIN req r ON r.product_id = p.id
       WHERE EXISTS (SELECT 1 FROM usr)
-      ORDER BY p.id
-      FOR UPDATE OF p
     ), cpn AS (
       SELECT c.discount_type, c.discount_value, c.minimum_order_amount, c.max_discount_amount,
              ci.used_at IS NOT NULL AS used, ci.expires_at <= now() AS expired
@@ -81,7 +96,7 @@ const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
     ), items AS (
       SELECT coalesce(sum(price * qty), 0)::bigint AS item_amount, count(*)::int AS found,
              coalesce(bool_and(stock >= qty), true) AS stock_ok
-      FROM locked
+      FROM prod
     ), calc AS (
       SELECT i.*, k.used, k.expired, k.minimum_order_amount, k.discount_type IS NOT NULL AS owned,
         CASE WHEN i.item_amount >= ${sql.placeholder('threshold')}::bigint THEN 0 ELSE ${sql.placeholder('shippingFee')}::bigint END AS shipping_amount,
@@ -104,11 +119,6 @@ const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
       RETURNING ci.id
     ), placed AS (
       SELECT n.id FROM new_order n WHERE ${couponId}::bigint IS NULL OR EXISTS (SELECT 1 FROM coupon_taken)
-    ), reserved AS (
-      UPDATE products p SET stock = p.stock - l.qty, updated_at = now()
-      FROM locked l, placed
-      WHERE p.id = l.id AND p.stock >= l.qty
-      RETURNING p.id, l.qty
     ), paid AS (
       UPDATE users u SET balance = u.balance - v.payment_amount, updated_at = now()
       FROM verdict v, placed
@@ -126,24 +136,44 @@ const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
       RETURNING id, order_number, user_id, status, item_amount, shipping_amount, discount_amount, payment_amount, created_at, paid_at
     ), lines AS (
       INSERT INTO order_items (order_id, product_id, product_name, unit_price, quantity, amount)
-      SELECT n.id, l.id, l.name, l.price, l.qty, l.price * l.qty FROM placed n, locked l ORDER BY l.line_no
-    ), moves AS (
-      INSERT INTO stock_movements (product_id, kind, delta, order_id)
-      SELECT r.id, 'RESERVE', -r.qty, n.id FROM reserved r, placed n
+      SELECT n.id, l.id, l.name, l.price, l.qty, l.price * l.qty FROM placed n, prod l ORDER BY l.line_no
+      RETURNING 1
     ), ledger AS (
       INSERT INTO balance_history (user_id, type, amount, balance_after, order_id)
       SELECT ${userId}::bigint, 'PAYMENT', v.payment_amount, p.balance, n.id FROM paid p, verdict v, placed n
+      RETURNING 1
     ), line_json AS (
       SELECT coalesce(jsonb_agg(${ITEM_JSON} ORDER BY line_no), '[]'::jsonb) AS items
       FROM (SELECT id AS product_id, name AS product_name, price AS unit_price, qty AS quantity, price * qty AS amount, line_no, stock
-            FROM locked) l
+            FROM prod) l
     ), paid_order AS (
       SELECT o.*, j.items FROM ord o, line_json j WHERE o.status = 'PAID'
     ), event_key AS (
       SELECT gen_random_uuid() AS event_id
-    ), event AS (${ORDER_PAID_EVENT})
+    ), event AS (${ORDER_PAID_EVENT} RETURNING 1
+    ), locked AS (
+      -- Last of all, the hot rows: locked (in id order) only once everything else is written, so
+      -- each is held just for the decrement and the commit. The counts only order the work.
+      SELECT p.id FROM products p
+      WHERE p.id IN (SELECT id FROM prod) AND EXISTS (SELECT 1 FROM ord)
+        AND (SELECT count(*) FROM lines) + (SELECT count(*) FROM ledger) + (SELECT count(*) FROM event) >= 0
+      ORDER BY p.id
+      FOR UPDATE
+    ), reserved AS (
+      -- Checked again under the lock by CHECK (stock >= 0): a line that no longer fits aborts the
+      -- whole statement (products_stock_non_negative), and the caller tries again.
+      UPDATE products p SET stock = p.stock - l.qty, updated_at = now()
+      FROM prod l, locked k
+      WHERE p.id = l.id AND k.id = l.id
+      RETURNING p.id, l.qty
+    ), moves AS (
+      INSERT INTO stock_movements (product_id, kind, delta, order_id)
+      SELECT r.id, 'RESERVE', -r.qty, n.id FROM reserved r, placed n
+      RETURNING 1
+    )
     SELECT EXISTS (SELECT 1 FROM usr) AS user_found, (SELECT balance FROM usr) AS balance,
-           (SELECT coalesce(jsonb_agg(jsonb_build_object('productId', id, 'stock', stock) ORDER BY line_no), '[]'::jsonb) FROM locked) AS stock,
+           (SELECT count(*) FROM moves)::int AS reserved_lines,
+           (SELECT coalesce(jsonb_agg(jsonb_build_object('productId', id, 'stock', stock) ORDER BY line_no), '[]'::jsonb) FROM prod) AS stock,
            j.items, v.stock_ok, v.owned, v.used, v.expired, v.minimum_order_amount,
            v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount,
            o.id AS order_id, o.order_number, o.status, ${isoText('o.created_at')} AS created_at, ${isoText('o.paid_at')} AS paid_at
