@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './platform/db/db.js';
+import { ITEM_JSON, ORDER_PAID_EVENT } from './modules/orders/index.js';
 
 const HOUR = 3_600_000;
 // [days ago, hour of day (UTC), user index, [[product index, quantity], ...]]: a few days of sales
@@ -57,13 +58,11 @@ export async function seedPaidOrders(tx: Db, now: Date): Promise<void> {
       ), ledger AS (
         INSERT INTO balance_history (user_id, type, amount, balance_after, order_id, created_at)
         SELECT o.user_id, 'PAYMENT', o.payment_amount, p.balance, o.id, o.paid_at FROM o, paid p
-      ), k AS (SELECT gen_random_uuid() AS event_id)
-      INSERT INTO outbox (event_id, topic, aggregate_id, payload)
-      SELECT k.event_id, 'order.paid', o.id, jsonb_build_object(
-        'eventId', k.event_id, 'orderId', o.id, 'orderNumber', o.order_number, 'userId', o.user_id,
-        'items', (SELECT jsonb_agg(jsonb_build_object('productId', id, 'name', name, 'unitPrice', price, 'quantity', qty, 'amount', price * qty) ORDER BY line_no) FROM lines),
-        'itemAmount', o.item_amount, 'shippingAmount', o.shipping_amount, 'discountAmount', o.discount_amount,
-        'paymentAmount', o.payment_amount, 'paidAt', to_char(o.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-      FROM o, k`);
+      ), paid_order AS (
+        SELECT o.*, (SELECT jsonb_agg(${ITEM_JSON} ORDER BY line_no)
+                     FROM (SELECT id AS product_id, name AS product_name, price AS unit_price, qty AS quantity, price * qty AS amount, line_no FROM lines) l) AS items
+        FROM o
+      ), event_key AS (SELECT gen_random_uuid() AS event_id)
+      ${ORDER_PAID_EVENT}`);
   }
 }
