@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { projectRoot } from '../../src/shared/project-root.js';
 
 export interface Instance {
@@ -70,8 +73,16 @@ export async function startProcess(
 }
 
 /** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
-export function startInstance(env: Record<string, string>): Promise<Instance> {
-  return startProcess(['--import', 'tsx', 'src/server.ts'], env);
+export async function startInstance(env: Record<string, string>): Promise<Instance> {
+  // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'instance-'));
+  const instance = await startProcess(['--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env });
+  const stop = instance.stop;
+  instance.stop = async () => {
+    await stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return instance;
 }
 
 /** Sends a JSON request over real HTTP and returns status and body. */
