@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { Cron } from 'croner';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { projectRoot } from '../src/shared/project-root.js';
 import { localDate } from '../src/shared/local-date.js';
 import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
-import { http, startInstance, type Instance } from './helpers/instances.js';
+import { http, runToExit, startInstance, type Instance } from './helpers/instances.js';
 import { deleteKeysUnder } from './helpers/redis-keys.js';
 
 const ADMIN = { authorization: 'Bearer popular-admin-token' };
@@ -36,19 +34,7 @@ async function batchRuns(instance: Instance, trigger: string): Promise<Record<st
   return out;
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/popular-batch.ts', ...args], {
-      cwd: projectRoot(),
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+const runCli = (args: string[], env: Record<string, string>) => runToExit('src/popular-batch.ts', args, env);
 
 describe('popular products across real instances on one database', () => {
   const started: Instance[] = [];

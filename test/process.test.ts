@@ -1,24 +1,10 @@
-import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../src/shared/project-root.js';
 import { createServerDatabase } from './helpers/databases.js';
-import { http, startInstance, type Instance } from './helpers/instances.js';
+import { http, runToExit, startInstance, type Instance } from './helpers/instances.js';
 import { rawExchange } from './helpers/raw-http.js';
 
-function runServer(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: projectRoot(),
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+const runServer = (env: Record<string, string>) => runToExit('src/server.ts', [], env);
 
 describe('the server process', () => {
   it('refuses to start on a bad setting, naming every bad one', async () => {

@@ -72,6 +72,24 @@ export async function startProcess(
   };
 }
 
+/**
+ * Runs `node --import tsx <script> <args>` from the project root until it exits (it sees only PATH
+ * plus `env`), and returns its exit code and everything it printed.
+ */
+export function runToExit(script: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: projectRoot(),
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
 /** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
   // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
