@@ -74,12 +74,43 @@ export async function placeOrderAtomically(db: Db, input: PlaceOrderInput, inTra
 
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Places several orders at once, each answered as if it had been placed alone, in the given
+ * order: one order runs as {@link placeOrderAtomically}; more run together in `place_orders` (one
+ * transaction, one round trip, and one lock and commit of a hot product for all of them). When
+ * the database refuses the batch (it rolled back: a deadlock, say), each order runs on its own;
+ * when the connection fails, the outcome is unknown and every order fails with it.
+ */
+export async function placeOrders(db: Db, inputs: PlaceOrderInput[]): Promise<Array<PromiseSettledResult<PlaceOrderResult>>> {
+  if (inputs.length > 1) {
+    try {
+      const first = inputs[0]!;
+      const rows = await placeOrdersStatement(db, {
+        orders: JSON.stringify(inputs.map((o) => ({ u: o.userId, c: o.couponId, i: o.lines.map((l) => l.productId), q: o.lines.map((l) => l.quantity) }))),
+        shippingFee: first.shippingFee,
+        threshold: first.freeShippingThreshold,
+        holdSeconds: first.holdSeconds,
+      });
+      if (rows.length !== inputs.length) throw new Error(`place_orders answered ${rows.length} rows for ${inputs.length} orders`);
+      return rows.map((r, i) => ({ status: 'fulfilled', value: toResult(r.answer, inputs[i]!.couponId) }));
+    } catch (err) {
+      if (pgCode(err) === undefined) return inputs.map(() => ({ status: 'rejected', reason: err }));
+    }
+  }
+  return Promise.allSettled(inputs.map((input) => placeOrderAtomically(db, input, false)));
+}
+
+const placeOrdersStatement = rawStatement<{ answer: RawResult }, Record<string, unknown>>(
+  'orders_place_batch',
+  sql`SELECT r AS answer FROM place_orders(${sql.placeholder('orders')}::jsonb, ${sql.placeholder('shippingFee')}::bigint,
+        ${sql.placeholder('threshold')}::bigint, ${sql.placeholder('holdSeconds')}::double precision) r`,
+);
+
 const userId = sql.placeholder('userId');
 const couponId = sql.placeholder('couponId');
 
-const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
-  'orders_place_and_pay',
-  sql`WITH req AS (
+/** The one order's statement (placeholders: userId, ids, qtys, lineCount, couponId, shippingFee, threshold, holdSeconds). */
+export const PLACE_ORDER_SQL = sql`WITH req AS (
       SELECT r.product_id, r.qty, r.line_no
       FROM unnest(${sql.placeholder('ids')}::bigint[], ${sql.placeholder('qtys')}::int[]) WITH ORDINALITY AS r(product_id, qty, line_no)
     ), usr AS (
@@ -177,8 +208,9 @@ const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>(
            j.items, v.stock_ok, v.owned, v.used, v.expired, v.minimum_order_amount,
            v.item_amount, v.shipping_amount, v.discount_amount, v.payment_amount,
            o.id AS order_id, o.order_number, o.status, ${isoText('o.created_at')} AS created_at, ${isoText('o.paid_at')} AS paid_at
-    FROM verdict v CROSS JOIN line_json j LEFT JOIN ord o ON true`,
-);
+    FROM verdict v CROSS JOIN line_json j LEFT JOIN ord o ON true`;
+
+const placeOrderStatement = rawStatement<RawResult, Record<string, unknown>>('orders_place_and_pay', PLACE_ORDER_SQL);
 
 interface RawResult {
   user_found: boolean;
