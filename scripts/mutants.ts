@@ -39,6 +39,8 @@ const T = {
   orders: 'src/modules/orders/orders.test.ts',
   payments: 'src/modules/orders/payments.test.ts',
   ordersRace: 'test/orders-race.test.ts',
+  placeOrders: 'src/modules/orders/place-orders.test.ts',
+  combiner: 'src/shared/combiner.test.ts',
   stock: 'src/modules/catalog/stock.test.ts',
   relay: 'src/platform/events/relay.test.ts',
   dataPlatform: 'test/data-platform.test.ts',
@@ -63,6 +65,7 @@ const F = {
   payOrder: 'src/modules/orders/pay-order.repo.ts',
   expireOrders: 'src/modules/orders/expire-orders.repo.ts',
   ordersService: 'src/modules/orders/orders.service.ts',
+  combiner: 'src/shared/combiner.ts',
   outboxRepo: 'src/platform/events/outbox.repo.ts',
   relay: 'src/platform/events/relay.ts',
 } as const;
@@ -379,6 +382,18 @@ export const MUTANTS: Mutant[] = [
     rule: 'an order is refused when a line asks more than the stock',
     edits: one(F.placeOrder, 'coalesce(bool_and(stock >= qty), true)', 'coalesce(bool_and(stock >= 0), true)'),
     tests: [T.orders, T.ordersRace],
+  },
+  {
+    id: 'orders.batch-answers-swapped',
+    rule: 'each order of a batch gets its own answer, in the batch order',
+    edits: one(F.placeOrder, 'return rows.map((r, i) =>', 'return rows.reverse().map((r, i) =>'),
+    tests: [T.placeOrders],
+  },
+  {
+    id: 'orders.batch-unbounded',
+    rule: 'a batch holds at most maxBatch items',
+    edits: one(F.combiner, 'this.queue.splice(0, this.maxBatch)', 'this.queue.splice(0)'),
+    tests: [T.combiner],
   },
   {
     id: 'orders.lock-order',
