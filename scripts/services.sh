@@ -54,6 +54,7 @@ start_nats() {
 }
 
 missing=0
+reported=''
 # ensure NAME URL DEFAULT_PORT PROBE_FN START_FN HOW VAR
 ensure() {
   local name=$1 url=$2 default_port=$3 probe=$4 start=$5 how=$6 var=$7 host port
@@ -64,16 +65,25 @@ ensure() {
   if is_local "$host" && [[ $port == "$default_port" ]] && $start && wait_up "$probe" "$host" "$port"; then return 0; fi
   echo "services: $name is not reachable at $host:$port ($var): $how, $COMPOSE_HINT, or set $var" >&2
   missing=1
+  reported="$reported $name"
 }
 
 ensure PostgreSQL "$DATABASE_URL_" 5432 probe_postgres start_postgres 'apt-get install postgresql' TEST_DATABASE_URL
 ensure Redis "$REDIS_URL_" 6379 probe_redis start_redis 'apt-get install redis-server' TEST_REDIS_URL
 ensure NATS "$NATS_URL_" 4222 probe_nats start_nats 'apt-get install nats-server' TEST_NATS_URL
-# Fault tests run servers of their own from these binaries.
-for bin in "$NATS_BIN" /usr/bin/redis-server "$PG_BIN/initdb" "$PG_BIN/pg_ctl"; do
-  if [[ ! -x $bin ]]; then
-    echo "services: $bin is missing (fault tests start private servers from it): apt-get install postgresql redis-server nats-server" >&2
+# The fault tests start private servers from these binaries; named only when their service's own
+# line above has not already said to install it.
+need_bins() {
+  local name=$1 how=$2 bin; shift 2
+  [[ " $reported " == *" $name "* ]] && return 0
+  for bin in "$@"; do
+    [[ -x $bin ]] && continue
+    echo "services: $bin is missing (the fault tests start private $name servers from it): $how" >&2
     missing=1
-  fi
-done
+    return 0
+  done
+}
+need_bins PostgreSQL 'apt-get install postgresql (or set PG_BIN)' "$PG_BIN/initdb" "$PG_BIN/pg_ctl"
+need_bins Redis 'apt-get install redis-server' "$(command -v redis-server || echo /usr/bin/redis-server)"
+need_bins NATS 'apt-get install nats-server (or set NATS_SERVER_BIN)' "$NATS_BIN"
 exit $missing

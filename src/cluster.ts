@@ -48,7 +48,7 @@ export function runPrimary(config: Config): void {
     const slot = slots[index]!;
     slot.timer = undefined;
     slot.startedAt = Date.now();
-    slot.worker = cluster.fork({ WORKER_SLOT: String(index + 1) });
+    slot.worker = cluster.fork();
     const pid = slot.worker.process.pid;
     slot.worker.once('listening', () => log('info', 'worker listening', { slot: index + 1, workerPid: pid }));
     slot.worker.once('exit', (code, signal) => {

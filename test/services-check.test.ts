@@ -57,6 +57,16 @@ describe('the test command on a machine without the services (scripts/services.s
     expect(output.trim().split('\n')).toEqual([expect.stringMatching(/^services: NATS is not reachable at .*:6379 \(TEST_NATS_URL\)/)]);
   });
 
+  it('names a missing server binary the fault tests need, unless its service was already reported', async () => {
+    const up = { TEST_DATABASE_URL: SERVER_URL, TEST_REDIS_URL: REDIS_URL, ...(process.env['TEST_NATS_URL'] ? { TEST_NATS_URL: process.env['TEST_NATS_URL'] } : {}) };
+    const missing = await check({ ...up, PG_BIN: '/nonexistent/pg' });
+    expect(missing.code).toBe(1);
+    expect(missing.output.trim().split('\n')).toEqual([expect.stringMatching(/^services: \/nonexistent\/pg\/initdb is missing .*apt-get install postgresql/)]);
+    const closed = await freePort();
+    const both = await check({ ...up, PG_BIN: '/nonexistent/pg', TEST_DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/test` });
+    expect(both.output.trim().split('\n')).toEqual([expect.stringMatching(/^services: PostgreSQL is not reachable/)]);
+  });
+
   it('exits 0 and prints nothing when the services answer', async () => {
     const env: Record<string, string> = { TEST_DATABASE_URL: SERVER_URL, TEST_REDIS_URL: REDIS_URL };
     if (process.env['TEST_NATS_URL']) env['TEST_NATS_URL'] = process.env['TEST_NATS_URL'];
