@@ -550,4 +550,16 @@ export const MUTANTS: Mutant[] = [
     edits: one(F.outboxRepo, 'next_attempt_at = now() + make_interval', 'next_attempt_at = now() - make_interval'),
     tests: [T.relay],
   },
+  {
+    id: 'outage.database-away-is-500',
+    rule: 'a database that cannot be reached is answered 503 SERVICE_UNAVAILABLE with Retry-After, not 500',
+    edits: one('src/platform/http/error-handler.ts', '    if (isDatabaseUnavailable(err)) {', '    if (false && isDatabaseUnavailable(err)) {'),
+    tests: ['test/postgres-outage.test.ts'],
+  },
+  {
+    id: 'cluster.dead-worker-not-replaced',
+    rule: 'WORKERS=N: a worker that dies is replaced',
+    edits: one('src/cluster.ts', '      slot.timer = setTimeout(() => fork(index), delay);', '      slot.timer = setTimeout(() => undefined, delay);'),
+    tests: ['test/cluster.test.ts'],
+  },
 ];

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       timezone: 'Asia/Seoul',
       logLevel: 'info',
       seedDemo: true,
+      workers: 1,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -66,5 +67,14 @@ describe('loadConfig', () => {
     }
     expect(loadConfig({ POPULAR_CRON: '*/5 * * * * *' }).popularCron).toBe('*/5 * * * * *');
     expect(() => loadConfig({ POPULAR_REFRESH_SECONDS: '0' })).toThrow(/POPULAR_REFRESH_SECONDS/);
+  });
+
+  it('runs several workers only on PostgreSQL and Redis, which they share', () => {
+    const shared = { DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' };
+    expect(loadConfig({ ...shared, WORKERS: '4' }).workers).toBe(4);
+    expect(() => loadConfig({ WORKERS: '2' })).toThrow(/WORKERS=2 needs DATABASE_URL: the embedded PGlite database belongs to one process/);
+    expect(() => loadConfig({ DATABASE_URL: shared.DATABASE_URL, WORKERS: '2' })).toThrow(/WORKERS=2 needs REDIS_URL/);
+    expect(loadConfig({ WORKERS: '1' }).workers).toBe(1);
+    for (const bad of ['0', '65', 'two', '1.5']) expect(() => loadConfig({ ...shared, WORKERS: bad })).toThrow(/WORKERS must be an integer from 1 to 64/);
   });
 });

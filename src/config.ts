@@ -34,6 +34,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** API requests one instance serves at once; more are answered 503 before they reach the database. */
   readonly maxInFlight: number;
+  /** Worker processes sharing the port (node:cluster); 1 runs the server in this process. */
+  readonly workers: number;
 }
 
 /** The shortest ADMIN_TOKEN accepted: a short token can be guessed despite the throttle. */
@@ -150,7 +152,15 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 500, 30_000),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     maxInFlight: int('MAX_IN_FLIGHT', 4_096, 1, 1_000_000),
+    workers: int('WORKERS', 1, 1, 64),
   };
+  // Workers are instances: each needs what several instances need.
+  if (config.workers > 1 && databaseUrl === undefined) {
+    problems.push(`WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite database belongs to one process (unset WORKERS, or use PostgreSQL)`);
+  }
+  if (config.workers > 1 && config.redisUrl === undefined) {
+    problems.push(`WORKERS=${config.workers} needs REDIS_URL: without it the coupon gate, the admin throttle and ranking announcements are each worker's own (one instance only)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
 }

@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import path from 'node:path';
 import { Cron } from 'croner';
 import { buildApp } from './app.js';
+import { runPrimary } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
@@ -27,8 +29,7 @@ function readConfig(): Config {
 }
 
 /** Owns the process: config, connections, migrations, listen, schedules and a graceful stop. */
-async function main(): Promise<void> {
-  const config = readConfig();
+async function main(config: Config): Promise<void> {
   const database = await openDatabase({
     url: config.databaseUrl,
     pgliteDir: path.join(config.dataDir, 'pglite'),
@@ -118,7 +119,10 @@ async function main(): Promise<void> {
   app.log.info({ database: database.kind, redis: Boolean(redis), events: sink.name }, 'ready');
 }
 
-main().catch((err: unknown) => {
+const config = readConfig();
+// WORKERS=N: this process supervises N workers (this same script) that share the port.
+if (config.workers > 1 && cluster.isPrimary) runPrimary(config);
+else main(config).catch((err: unknown) => {
   // A driver's message may quote a connection string; its credentials stay out of the output.
   console.error('failed to start:', redactSecrets(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   process.exit(1);
