@@ -11,7 +11,8 @@ export interface Outcome {
 
 /** Latencies and answers per route, and answers by status and code, of a whole run. */
 export class Recorder {
-  readonly started = Date.now();
+  /** When the traffic began (the progress lines count from it). */
+  started = Date.now();
   private readonly byRoute = new Map<string, number[]>();
   readonly codes = new Map<string, number>();
   /** Answers between a fault's start and the service's recovery. */

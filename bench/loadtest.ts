@@ -265,6 +265,7 @@ async function run(h: Harness, runId: string): Promise<number> {
 
   const seededHistory = await sql.value('SELECT coalesce(max(id), 0) AS v FROM balance_history');
   const started = Date.now();
+  h.rec.started = started;
   const deadline = started + opts.seconds * 1_000;
   const elapsed = () => (Date.now() - started) / 1_000;
 
