@@ -400,8 +400,13 @@ async function run(h: Harness, runId: string): Promise<number> {
     await sleep(500);
   }
   notes.push(`data platform caught up ${((Date.now() - drainStart) / 1_000).toFixed(1)} s after the traffic stopped`);
-  const stream = await streamMessages(natsUrl);
-  if (stream !== undefined) notes.push(`JetStream stream ORDERS holds ${stream.toLocaleString('en-US')} messages (deduplicated by event id) for ${paidIds.length.toLocaleString('en-US')} PAID orders`);
+  const stream = await streamInfo(natsUrl);
+  if (stream !== undefined) {
+    notes.push(
+      `JetStream stream ORDERS (replicas ${stream.replicas}${stream.leader ? `, leader ${stream.leader}` : ''}) holds ${stream.messages.toLocaleString('en-US')} messages ` +
+        `(deduplicated by event id) for ${paidIds.length.toLocaleString('en-US')} PAID orders`,
+    );
+  }
 
   const audit: AuditLine[] = await sql.audit();
   audit.push(dataPlatformAudit(paidIds, events));
@@ -481,10 +486,11 @@ async function waitForJetStream(url: string): Promise<void> {
   }
 }
 
-async function streamMessages(url: string): Promise<number | undefined> {
+async function streamInfo(url: string): Promise<{ messages: number; replicas: number; leader: string | undefined } | undefined> {
   const nc = await connectNats(url, 'loadtest-audit');
   try {
-    return (await (await jetstreamManager(nc)).streams.info('ORDERS')).state.messages;
+    const info = await (await jetstreamManager(nc)).streams.info('ORDERS');
+    return { messages: info.state.messages, replicas: info.config.num_replicas, leader: info.cluster?.leader };
   } catch {
     return undefined;
   } finally {
@@ -512,8 +518,11 @@ async function injectFault(
   const say = (msg: string) => log(`  t=${((Date.now() - h.rec.started) / 1_000).toFixed(0).padStart(3)} s  ${msg}`);
   h.rec.faultWindow = { from: t0, to: undefined };
   if (s.cluster) {
-    say('killing NATS node n1 (SIGKILL); the stream has 3 replicas');
-    await s.cluster.kill(1);
+    // The node that leads the stream, so that the cluster must elect another leader mid-traffic.
+    const before = await streamInfo(s.cluster.url);
+    const node = Number(/^n(\d)$/.exec(before?.leader ?? '')?.[1] ?? 1);
+    say(`killing NATS node n${node} (SIGKILL), the stream's leader (stream replicas: ${before?.replicas ?? '?'})`);
+    await s.cluster.kill(node);
     // The node stays down to the end: the other two keep the stream's quorum.
     h.rec.faultWindow.to = Date.now() + 10_000;
     return;
