@@ -448,6 +448,7 @@ async function run(h: Harness, runId: string): Promise<number> {
     text: `${f.buyers} buyers for ${flashStock} units: ${f.bought} bought, ${f.failed} held unpaid (402), ${f.outOfStock} OUT_OF_STOCK, ${f.unanswered} never answered; ${flashHeld} sold or held, ${flashLeft} left, ${Math.max(0, flashHeld - flashStock)} oversold`,
   });
 
+  notes.push(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end; the load generator, instances, data platform and services share it`);
   log('');
   log(formatReport({ title, seconds, recorder: h.rec, audit, notes }));
   return audit.every((a) => a.ok) ? 0 : 1;
