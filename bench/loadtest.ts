@@ -69,6 +69,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 const ADMIN_TOKEN = 'loadtest-admin-token-0123456789';
+const START_TIMEOUT_MS = 180_000;
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (n: number) => Math.floor(Math.random() * n);
@@ -85,6 +86,8 @@ class Harness {
   instances: Instance[] = [];
   private next = 0;
   cleanups: Array<() => Promise<unknown>> = [];
+  /** Set when the run ends (or fails): every client loop stops. */
+  stopped = false;
 
   constructor(readonly opts: Options) {}
 
@@ -125,7 +128,7 @@ class Harness {
    * IDEMPOTENCY_KEY_IN_USE, not unanswered); undefined when every try failed.
    */
   async write(route: string, method: string, p: string, body: unknown, key = randomUUID(), tries = 8): Promise<Answer | undefined> {
-    for (let attempt = 0; attempt < tries; attempt++) {
+    for (let attempt = 0; attempt < tries && !this.stopped; attempt++) {
       const a = await this.call(route, method, p, body, { 'idempotency-key': key });
       const again = a.status === 0 || a.status >= 500 || a.body?.code === 'IDEMPOTENCY_KEY_IN_USE';
       if (!again) return a;
@@ -155,9 +158,15 @@ async function main(): Promise<number> {
   }
   const h = new Harness(opts);
   const runId = `${Date.now().toString(36)}${randomUUID().slice(0, 6)}`;
+  // An await that can never end would let the process exit 0 without the audit: say so, and fail.
+  process.once('beforeExit', () => {
+    console.error('load test: stopped waiting on something that cannot end (a bug in the harness)');
+    process.exit(2);
+  });
   try {
     return await run(h, runId);
   } finally {
+    h.stopped = true;
     for (const c of h.cleanups.reverse()) await c().catch((err: unknown) => console.error('cleanup:', (err as Error).message));
   }
 }
@@ -230,16 +239,22 @@ async function run(h: Harness, runId: string): Promise<number> {
     SEED_DEMO: 'false',
     DB_POOL_SIZE: '20',
   };
-  // The first instance migrates the database; the others start after it.
-  h.instances.push(await startInstance(env));
-  h.instances.push(...(await Promise.all(Array.from({ length: opts.instances - 1 }, () => startInstance(env)))));
+  // The first instance migrates the database; the others start after it. Each is stopped at the end,
+  // even when another failed to start (a loaded machine may take minutes).
   h.cleanups.push(() => Promise.all(h.instances.map((i) => i.stop())));
+  const launch = async () => {
+    const instance = await startInstance(env, { timeoutMs: START_TIMEOUT_MS });
+    h.instances.push(instance);
+    return instance;
+  };
+  await launch();
+  await Promise.all(Array.from({ length: opts.instances - 1 }, launch));
   const platformDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loadtest-platform-'));
-  const platform = await startProcess(['--import', 'tsx', 'src/data-platform/main.ts'], {
-    NATS_URL: natsUrl,
-    NATS_STREAM_REPLICAS: replicas,
-    DATA_DIR: platformDir,
-  });
+  const platform = await startProcess(
+    ['--import', 'tsx', 'src/data-platform/main.ts'],
+    { NATS_URL: natsUrl, NATS_STREAM_REPLICAS: replicas, DATA_DIR: platformDir },
+    { timeoutMs: START_TIMEOUT_MS },
+  );
   h.cleanups.push(async () => {
     await platform.stop();
     fs.rmSync(platformDir, { recursive: true, force: true });
@@ -340,7 +355,7 @@ async function run(h: Harness, runId: string): Promise<number> {
     }
   };
   const steady = async (i: number) => {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !h.stopped) {
       const kind = i % 6;
       if (kind < 3) await browse();
       else if (kind === 3) await charge(users[rand(users.length)]!, 1_000 * (1 + rand(20)));
@@ -353,7 +368,7 @@ async function run(h: Harness, runId: string): Promise<number> {
     await sleep(opts.seconds * 250);
     log(`  t=${elapsed().toFixed(0).padStart(3)} s  coupon stampede: 1,000 users for 100 coupons`);
     const askers = users.slice(0, 1_000);
-    await pool(askers.length, 50, async (i) => {
+    await pool(h, askers.length, 50, async (i) => {
       told.stampede.asked++;
       const a = await h.write('POST /coupons/issue', 'POST', '/coupons/issue', { couponId: coupon.id, userId: askers[i] });
       if (!a) told.stampede.unanswered++;
@@ -368,7 +383,7 @@ async function run(h: Harness, runId: string): Promise<number> {
     await sleep(opts.seconds * 450);
     const buyers = rich.slice(1_000, 1_300);
     log(`  t=${elapsed().toFixed(0).padStart(3)} s  flash sale: ${buyers.length} buyers for ${flashStock} units`);
-    await pool(buyers.length, 60, async (i) => {
+    await pool(h, buyers.length, 60, async (i) => {
       told.flash.buyers++;
       const a = await h.write('POST /orders (flash sale)', 'POST', '/orders', { userId: buyers[i], products: [{ productId: flash.id, quantity: 1 }] });
       if (!a) told.flash.unanswered++;
@@ -455,10 +470,10 @@ async function run(h: Harness, runId: string): Promise<number> {
 }
 
 /** Runs fn(0..n-1) with at most `concurrency` at once. */
-async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+async function pool(h: Harness, n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(n, concurrency) }, async () => {
-    while (next < n) await fn(next++);
+    while (next < n && !h.stopped) await fn(next++);
   }));
 }
 
@@ -548,7 +563,7 @@ async function injectFault(
       say(`instance ${victim.baseUrl} killed (SIGKILL); it stays in the rotation until its replacement is up`);
       victim.process.kill('SIGKILL');
       await victim.stop();
-      const replacement = await startInstance(s.env);
+      const replacement = await startInstance(s.env, { timeoutMs: START_TIMEOUT_MS });
       h.instances[0] = replacement;
       say(`replacement instance up at ${replacement.baseUrl}`);
       break;

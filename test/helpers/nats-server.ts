@@ -40,7 +40,7 @@ export class PrivateNats {
 
   async down(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -114,7 +114,7 @@ export class PrivateNatsCluster {
   /** Kills one node outright (SIGKILL). */
   async kill(node: number): Promise<void> {
     const child = this.children[node];
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');

@@ -43,7 +43,7 @@ export class PrivateRedis {
   /** Stops it; it loses every key (nothing is persisted). */
   async down(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
