@@ -84,6 +84,8 @@ interface Answer {
 class Harness {
   readonly rec = new Recorder();
   instances: Instance[] = [];
+  /** Instances killed and replaced (their logs still count). */
+  gone: Instance[] = [];
   private next = 0;
   cleanups: Array<() => Promise<unknown>> = [];
   /** Set when the run ends (or fails): every client loop stops. */
@@ -463,6 +465,11 @@ async function run(h: Harness, runId: string): Promise<number> {
     text: `${f.buyers} buyers for ${flashStock} units: ${f.bought} bought, ${f.failed} held unpaid (402), ${f.outOfStock} OUT_OF_STOCK, ${f.unanswered} never answered; ${flashHeld} sold or held, ${flashLeft} left, ${Math.max(0, flashHeld - flashStock)} oversold`,
   });
 
+  // A 500 is a defect: show what the instances logged about it.
+  const errorLines = [...h.instances, ...h.gone].flatMap((i) => i.output().split('\n').filter((l) => /"level":50/.test(l)));
+  if (errorLines.length > 0) {
+    notes.push(`instances logged ${errorLines.length} errors; the first: ${errorLines.slice(0, 2).map((l) => l.slice(0, 600)).join('\n  ')}`);
+  }
   notes.push(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min) at the end; the load generator, instances, data platform and services share it`);
   log('');
   log(formatReport({ title, seconds, recorder: h.rec, audit, notes }));
@@ -565,6 +572,7 @@ async function injectFault(
       await victim.stop();
       const replacement = await startInstance(s.env, { timeoutMs: START_TIMEOUT_MS });
       h.instances[0] = replacement;
+      h.gone.push(victim);
       say(`replacement instance up at ${replacement.baseUrl}`);
       break;
     }
