@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('takes a NATS cluster as a comma-separated list, each a nats URL, and the stream replicas', () => {
+    const c = loadConfig({ NATS_URL: 'nats://a:4222, nats://b:4222,nats://c:4222', NATS_STREAM_REPLICAS: '3' });
+    expect(c.natsUrl).toBe('nats://a:4222,nats://b:4222,nats://c:4222');
+    expect(c.natsStreamReplicas).toBe(3);
+    expect(loadConfig({}).natsStreamReplicas).toBe(1);
+    expect(() => loadConfig({ NATS_URL: 'nats://a:4222,http://b:4222' })).toThrow(/NATS_URL must be a nats: or tls: URL, got a http: URL/);
+    expect(() => loadConfig({ NATS_URL: 'nats://a:4222,' })).toThrow(/NATS_URL/);
+    expect(() => loadConfig({ NATS_STREAM_REPLICAS: '0' })).toThrow(/NATS_STREAM_REPLICAS must be an integer from 1 to 5/);
+  });
+
   it('does not seed by default on a database server', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).seedDemo).toBe(false);
     expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db', SEED_DEMO: 'true' }).seedDemo).toBe(true);

@@ -10,7 +10,10 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Prefix of every Redis key, so deployments (and test runs) sharing a Redis never meet. */
   readonly redisPrefix: string;
+  /** One NATS URL, or several comma-separated (the servers of a cluster). */
   readonly natsUrl: string | undefined;
+  /** Replicas of the stream when the service creates it (3 on a three-node JetStream cluster). */
+  readonly natsStreamReplicas: number;
   /** JetStream stream and subject of the order.paid events (ORDERS, orders.paid). */
   readonly natsStream: string;
   readonly natsSubject: string;
@@ -71,8 +74,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return Number(raw);
   };
-  const url = (name: string, protocols: string[]): string | undefined => {
-    const raw = str(name);
+  const url = (name: string, protocols: string[], given?: string): string | undefined => {
+    const raw = given ?? str(name);
     if (raw === undefined) return undefined;
     let protocol: string;
     try {
@@ -87,6 +90,15 @@ export function loadConfig(env: Env = process.env): Config {
     return undefined;
   };
 
+  // Several servers of one cluster, comma-separated; each must be a URL of the given kinds.
+  const urlList = (name: string, protocols: string[]): string | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    const parts = raw.split(',').map((p) => p.trim());
+    const before = problems.length;
+    for (const part of parts) url(name, protocols, part);
+    return problems.length === before ? parts.join(',') : undefined;
+  };
   const decimal = (name: string, fallback: number, min: number, max: number): number => {
     const raw = str(name);
     if (raw === undefined) return fallback;
@@ -133,7 +145,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: str('REDIS_PREFIX') ?? 'ecom:',
-    natsUrl: url('NATS_URL', ['nats:', 'tls:']),
+    natsUrl: urlList('NATS_URL', ['nats:', 'tls:']),
+    natsStreamReplicas: int('NATS_STREAM_REPLICAS', 1, 1, 5),
     natsStream: token('NATS_STREAM', 'ORDERS', /^[A-Za-z0-9_-]{1,64}$/),
     natsSubject: token('NATS_SUBJECT', 'orders.paid', /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,7}$/),
     dataDir: path.resolve(str('DATA_DIR') ?? './data'),

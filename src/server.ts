@@ -41,7 +41,7 @@ async function main(config: Config): Promise<void> {
     ? openRedis(config.redisUrl, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) })
     : undefined;
   const sink = config.natsUrl
-    ? new JetStreamSink({ url: config.natsUrl, stream: config.natsStream, subject: config.natsSubject })
+    ? new JetStreamSink({ url: config.natsUrl, stream: config.natsStream, subject: config.natsSubject, replicas: config.natsStreamReplicas })
     : new FileSink(path.join(config.dataDir, 'data-platform'));
   const relay = new OutboxRelay(database.db, sink);
   const app = await buildApp({

@@ -6,10 +6,10 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminAuth } from './helpers/app.js';
-import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
+import { REDIS_URL } from './helpers/databases.js';
+import { Fleets } from './helpers/fleet.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { parallel, tally } from './helpers/parallel.js';
-import { deleteKeysUnder } from './helpers/redis-keys.js';
 
 const ADMIN = adminAuth;
 const USERS = 2_000;
@@ -36,33 +36,12 @@ interface Cluster {
 }
 
 describe('coupon stampede on the PostgreSQL server, several instances', () => {
-  const started: Instance[] = [];
-  const databases: ServerDatabase[] = [];
-  const pools: pg.Pool[] = [];
-  const prefixes: string[] = [];
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((i) => i.stop()));
-  });
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end()));
-    await Promise.all(databases.map((d) => d.drop()));
-    const redis = new Redis(REDIS_URL);
-    for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
-    redis.disconnect();
-  });
+  const fleets = new Fleets('stampede');
+  afterEach(() => fleets.stopInstances());
+  afterAll(() => fleets.cleanUp());
 
   async function cluster(redisUrl: string | undefined, count = 2): Promise<Cluster> {
-    const db = await createServerDatabase();
-    databases.push(db);
-    const prefix = `stampede:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
-    prefixes.push(prefix);
-    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN, SEED_DEMO: 'false', REDIS_PREFIX: prefix };
-    if (redisUrl) env['REDIS_URL'] = redisUrl;
-    const instances = await Promise.all(Array.from({ length: count }, () => startInstance(env)));
-    started.push(...instances);
-    const sql = new pg.Pool({ connectionString: db.url, max: 2 });
-    pools.push(sql);
+    const { instances, sql } = await fleets.start({ count, env: { ADMIN_TOKEN, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) } });
     const { rows } = await sql.query(`INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, ${USERS}) g RETURNING id`);
     const coupon = await http(instances[0]!.baseUrl, 'POST', '/api/v1/admin/coupons', couponBody(COUPONS), ADMIN);
     expect(coupon.status).toBe(201);

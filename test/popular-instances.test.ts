@@ -1,11 +1,10 @@
 import { Cron } from 'croner';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { localDate } from '../src/shared/local-date.js';
-import { createServerDatabase, REDIS_URL, type ServerDatabase } from './helpers/databases.js';
-import { http, runToExit, startInstance, type Instance } from './helpers/instances.js';
-import { deleteKeysUnder } from './helpers/redis-keys.js';
+import { REDIS_URL } from './helpers/databases.js';
+import { Fleets } from './helpers/fleet.js';
+import { http, runToExit, type Instance } from './helpers/instances.js';
 
 const ADMIN = { authorization: 'Bearer popular-admin-token' };
 const TOP5 = '/api/v1/products/popular/top5';
@@ -37,33 +36,12 @@ async function batchRuns(instance: Instance, trigger: string): Promise<Record<st
 const runCli = (args: string[], env: Record<string, string>) => runToExit('src/popular-batch.ts', args, env);
 
 describe('popular products across real instances on one database', () => {
-  const started: Instance[] = [];
-  const databases: ServerDatabase[] = [];
-  const pools: pg.Pool[] = [];
-  const prefixes: string[] = [];
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((i) => i.stop()));
-  });
-  afterAll(async () => {
-    await Promise.all(pools.map((p) => p.end()));
-    await Promise.all(databases.map((d) => d.drop()));
-    const redis = new Redis(REDIS_URL);
-    for (const prefix of prefixes) await deleteKeysUnder(redis, prefix);
-    redis.disconnect();
-  });
+  const fleets = new Fleets('popular');
+  afterEach(() => fleets.stopInstances());
+  afterAll(() => fleets.cleanUp());
 
   async function cluster(env: Record<string, string>): Promise<{ instances: Instance[]; sql: pg.Pool; env: Record<string, string> }> {
-    const db = await createServerDatabase();
-    databases.push(db);
-    const prefix = `popular:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
-    prefixes.push(prefix);
-    const all = { DATABASE_URL: db.url, ADMIN_TOKEN: ADMIN.authorization.slice(7), SEED_DEMO: 'false', REDIS_PREFIX: prefix, ...env };
-    const instances = await Promise.all([startInstance(all), startInstance(all)]);
-    started.push(...instances);
-    const sql = new pg.Pool({ connectionString: db.url, max: 2 });
-    pools.push(sql);
-    return { instances, sql, env: all };
+    return fleets.start({ env: { ADMIN_TOKEN: ADMIN.authorization.slice(7), ...env } });
   }
 
   async function sellYesterday(sql: pg.Pool): Promise<void> {

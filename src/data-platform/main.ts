@@ -3,7 +3,7 @@
  * stream with a durable JetStream consumer, keeps each event once by eventId, acknowledges it, and
  * reports what it holds: a log line every few seconds, and `GET /stats` / `GET /events` over HTTP.
  *
- *   NATS_URL (nats://127.0.0.1:4222), NATS_STREAM (ORDERS), NATS_SUBJECT (orders.paid),
+ *   NATS_URL (nats://127.0.0.1:4222; a cluster as a comma-separated list), NATS_STREAM (ORDERS), NATS_SUBJECT (orders.paid), NATS_STREAM_REPLICAS (1),
  *   DATA_PLATFORM_CONSUMER (data-platform), DATA_PLATFORM_HOST (127.0.0.1), DATA_PLATFORM_PORT (else PORT, else 4100), DATA_DIR (./data)
  */
 import http from 'node:http';
@@ -16,6 +16,7 @@ const env = (name: string, fallback: string) => process.env[name]?.trim() || fal
 const natsUrl = env('NATS_URL', 'nats://127.0.0.1:4222');
 const stream = env('NATS_STREAM', 'ORDERS');
 const subject = env('NATS_SUBJECT', 'orders.paid');
+const replicas = Number(env('NATS_STREAM_REPLICAS', '1'));
 const durable = env('DATA_PLATFORM_CONSUMER', 'data-platform');
 const port = Number(env('DATA_PLATFORM_PORT', process.env['PORT'] ?? '4100'));
 const store = new EventStore(path.resolve(env('DATA_DIR', './data'), 'data-platform', `${durable}.received.jsonl`));
@@ -25,7 +26,7 @@ async function consume(): Promise<void> {
   const nc = await connectNats(natsUrl, 'data-platform');
   log('connected', { natsUrl, stream, subject, durable });
   const jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, { stream, subject });
+  await ensureStream(jsm, { stream, subject, replicas });
   await jsm.consumers.add(stream, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
   const consumer = await jetstream(nc).consumers.get(stream, durable);
   for (;;) {

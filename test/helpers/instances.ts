@@ -65,7 +65,7 @@ export async function startProcess(
     output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),
@@ -91,10 +91,10 @@ export function runToExit(script: string, args: string[], env: Record<string, st
 }
 
 /** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
-export async function startInstance(env: Record<string, string>): Promise<Instance> {
+export async function startInstance(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<Instance> {
   // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'instance-'));
-  const instance = await startProcess(['--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env });
+  const instance = await startProcess(['--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env }, opts);
   const stop = instance.stop;
   instance.stop = async () => {
     await stop();

@@ -40,7 +40,7 @@ export class PrivateNats {
 
   async down(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
@@ -53,7 +53,7 @@ export class PrivateNats {
   }
 }
 
-async function portOpen(port: number): Promise<boolean> {
+export async function portOpen(port: number): Promise<boolean> {
   const net = await import('node:net');
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -63,4 +63,66 @@ async function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * A three-node NATS JetStream cluster of the caller's own (each node its own client port, route
+ * port and store), so that a node can be killed and brought back while the others keep quorum.
+ */
+export class PrivateNatsCluster {
+  private readonly children: Array<ChildProcess | undefined> = [];
+  private constructor(
+    readonly ports: number[],
+    private readonly routePorts: number[],
+    private readonly dir: string,
+  ) {}
+
+  static async start(size = 3): Promise<PrivateNatsCluster> {
+    const ports: number[] = [];
+    const routes: number[] = [];
+    // Distinct ports: freePort may hand back the same port twice when asked in a row.
+    while (ports.length + routes.length < 2 * size) {
+      const p = await freePort();
+      if (!ports.includes(p) && !routes.includes(p)) (ports.length < size ? ports : routes).push(p);
+    }
+    const cluster = new PrivateNatsCluster(ports, routes, fs.mkdtempSync(path.join(os.tmpdir(), 'nats-cluster-')));
+    await Promise.all(ports.map((_, i) => cluster.up(i)));
+    return cluster;
+  }
+
+  /** The comma-separated server list, as NATS_URL takes it. */
+  get url(): string {
+    return this.ports.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  }
+
+  async up(node: number): Promise<void> {
+    const routes = this.routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+    const args = [
+      '-a', '127.0.0.1', '-p', String(this.ports[node]), '-js', '-sd', path.join(this.dir, `n${node}`),
+      '-n', `n${node}`, '--cluster_name', 'loadtest', '--cluster', `nats://127.0.0.1:${this.routePorts[node]}`, '--routes', routes,
+    ];
+    const child = spawn(BINARY, args, { stdio: 'ignore' });
+    this.children[node] = child;
+    const deadline = Date.now() + 10_000;
+    while (!(await portOpen(this.ports[node]!))) {
+      if (child.exitCode !== null) throw new Error(`nats-server n${node} exited with ${child.exitCode}`);
+      if (Date.now() > deadline) throw new Error(`nats-server n${node} did not start within 10 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Kills one node outright (SIGKILL). */
+  async kill(node: number): Promise<void> {
+    const child = this.children[node];
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map((_, i) => this.kill(i)));
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }

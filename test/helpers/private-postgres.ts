@@ -1,57 +1,73 @@
-import { execFile } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import pg from 'pg';
 import { freePort } from './instances.js';
 
-const run = promisify(execFile);
 const BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
 
 export interface PrivatePostgres {
-  /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication). */
-  readonly url: string;
-  readonly port: number;
-  /** Stops the server: `immediate` is a crash (no checkpoint), `fast` ends sessions with 57P01. */
-  stop(mode?: 'immediate' | 'fast' | 'smart'): Promise<void>;
-  /** Starts it again on the same port and data; resolves when it accepts connections. */
+  /** postgres://postgres@127.0.0.1:PORT/postgres */
+  url: string;
+  port: number;
+  /** Stops the server: `fast` (clean), or `immediate` (like a crash: recovery at the next start). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
-  /** Stops it (immediate) and removes its directory. */
+  /** Stops it and removes its data directory. */
   destroy(): Promise<void>;
 }
 
 /**
- * A PostgreSQL 15 server of the test's own (initdb into a temp dir, pg_ctl on a free port), so a
- * test can stop and restart it without touching the machine's shared server. Needs the server
- * binaries (`PG_BIN`, default /usr/lib/postgresql/15/bin); as root it runs them as `postgres`.
+ * A PostgreSQL server of the caller's own (initdb + pg_ctl in a temp dir, trust auth, a free port),
+ * so that a test or the load harness can stop and restart it without touching the shared one.
+ * initdb refuses to run as root: then the server runs as the `postgres` user.
  */
-export async function startPrivatePostgres(opts: { port?: number } = {}): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(opts: { port?: number; maxConnections?: number } = {}): Promise<PrivatePostgres> {
   const port = opts.port ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'private-pg-'));
-  const data = path.join(dir, 'data');
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) await run('chown', ['postgres:postgres', dir]);
-  // initdb and postgres refuse to run as root.
-  const pgctl = (file: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(BIN, file), ...args]) : run(path.join(BIN, file), args);
-  await pgctl('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  // Tests only: no fsync; its own socket directory, so nothing collides with the shared server.
-  fs.appendFileSync(
-    path.join(data, 'postgresql.conf'),
-    `\nlisten_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 100\nshared_buffers = 32MB\n`,
-  );
-  const start = async () => {
-    await pgctl('pg_ctl', ['start', '-w', '-t', '60', '-D', data, '-l', path.join(dir, 'server.log')]);
-  };
-  const stop = async (mode: 'immediate' | 'fast' | 'smart' = 'immediate') => {
-    await pgctl('pg_ctl', ['stop', '-w', '-t', '60', '-m', mode, '-D', data]).catch((err: unknown) => {
-      // Already stopped is fine; anything else is not.
-      if (!/Is server running\?/.test(String((err as { stderr?: string }).stderr ?? ''))) throw err;
+  let ids: { uid: number; gid: number } | undefined;
+  if (asRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'postgres']).stdout.toString().trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres']).stdout.toString().trim());
+    if (!Number.isInteger(uid) || uid <= 0) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
+    ids = { uid, gid };
+    fs.chownSync(dir, uid, gid);
+  }
+  const run = (bin: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(path.join(BIN, bin), args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ?? {}) });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} ${args.join(' ')} exited with ${code}:\n${out}`))));
     });
+  const data = path.join(dir, 'data');
+  await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const options = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    `-c max_connections=${opts.maxConnections ?? 200}`,
+    // A private, disposable server: durability against a machine crash is not what is tested.
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+  ].join(' ');
+  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
+    await run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']).catch(() => undefined);
   };
   await start();
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  // Ready means it answers a query, not only that the postmaster is up.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.end();
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url,
     port,
     stop,
     start,
@@ -61,5 +77,3 @@ export async function startPrivatePostgres(opts: { port?: number } = {}): Promis
     },
   };
 }
-
-export { startPrivatePostgres as start };

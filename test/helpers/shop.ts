@@ -28,8 +28,10 @@ export class ShopSql {
   }
 
   /**
-   * SPEC invariants 1 and 2 over the whole database: every product's stock is the sum of its
-   * movements and equals supplied - sold - held; every balance equals its ledger; no order paid twice.
+   * SPEC invariants 1 to 3 (and 4 up to the outbox) over the whole database: every product's stock
+   * is the sum of its movements and equals supplied - sold - held; every balance equals its ledger
+   * and is not negative; no order paid twice; a coupon never issued past its total, never twice to
+   * one user, used by at most one order; exactly the PAID orders have an order.paid event.
    */
   async invariantViolations(): Promise<Record<string, number>> {
     return {
@@ -59,7 +61,88 @@ export class ShopSql {
       couponsNotMatchingOrders: await this.value(
         `SELECT count(*) AS v FROM orders o WHERE o.coupon_id IS NOT NULL AND (o.status <> 'CANCELLED') <> EXISTS (SELECT 1 FROM coupon_issues ci WHERE ci.order_id = o.id)`,
       ),
+      negativeBalance: await this.value(`SELECT count(*) AS v FROM users WHERE balance < 0`),
+      couponsIssuedPastTotal: await this.value(
+        `SELECT count(*) AS v FROM coupons c WHERE c.issued_quantity > c.total_quantity
+                                              OR (SELECT count(*) FROM coupon_issues ci WHERE ci.coupon_id = c.id) > c.total_quantity`,
+      ),
+      couponCounterNotIssues: await this.value(
+        `SELECT count(*) AS v FROM coupons c WHERE c.issued_quantity <> (SELECT count(*) FROM coupon_issues ci WHERE ci.coupon_id = c.id)`,
+      ),
+      couponsIssuedTwiceToOneUser: await this.value(
+        `SELECT count(*) AS v FROM (SELECT 1 FROM coupon_issues GROUP BY coupon_id, user_id HAVING count(*) > 1) x`,
+      ),
+      couponIssuesUsedByTwoOrders: await this.value(
+        `SELECT count(*) AS v FROM coupon_issues ci
+         WHERE (SELECT count(*) FROM orders o WHERE o.coupon_id = ci.coupon_id AND o.user_id = ci.user_id AND o.status <> 'CANCELLED') > 1`,
+      ),
+      eventsDoubled: await this.value(
+        `SELECT count(*) AS v FROM (SELECT aggregate_id FROM outbox WHERE topic = 'order.paid' GROUP BY aggregate_id HAVING count(*) > 1) x`,
+      ),
     };
+  }
+
+  /**
+   * The whole-database audit of SPEC section 4 as report lines: each invariant with its figures and
+   * whether it holds (the violations are those of `invariantViolations`).
+   */
+  async audit(): Promise<AuditLine[]> {
+    const v = await this.invariantViolations();
+    const [stock] = await this.rows<Record<string, string>>(
+      `SELECT count(*) AS products, coalesce(sum(stock), 0) AS left,
+              (SELECT coalesce(sum(delta), 0) FROM stock_movements WHERE kind IN ('INITIAL', 'ADMIN_SET', 'ADMIN_DELTA')) AS supplied,
+              (SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status = 'PAID') AS sold,
+              (SELECT coalesce(sum(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status IN ('CREATED', 'PAYMENT_FAILED')) AS held
+       FROM products`,
+    );
+    const [money] = await this.rows<Record<string, string>>(
+      `SELECT count(*) AS users, coalesce(sum(balance), 0) AS balance,
+              (SELECT count(*) FROM balance_history WHERE type = 'CHARGE') AS charges,
+              (SELECT count(*) FROM balance_history WHERE type = 'PAYMENT') AS payments
+       FROM users`,
+    );
+    const [coupons] = await this.rows<Record<string, string>>(
+      `SELECT count(*) AS coupons, coalesce(sum(total_quantity), 0) AS total, coalesce(sum(issued_quantity), 0) AS issued,
+              (SELECT count(*) FROM coupon_issues WHERE order_id IS NOT NULL) AS used
+       FROM coupons`,
+    );
+    const statuses = await this.rows<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM orders GROUP BY status ORDER BY status`);
+    const [events] = await this.rows<Record<string, string>>(
+      `SELECT count(*) AS events, count(*) FILTER (WHERE sent_at IS NULL) AS unsent FROM outbox WHERE topic = 'order.paid'`,
+    );
+    const n = (x: unknown) => Number(x).toLocaleString('en-US');
+    const bad = (...keys: string[]) => keys.reduce((sum, k) => sum + (v[k] ?? 0), 0);
+    return [
+      {
+        invariant: 'stock',
+        ok: bad('negativeStock', 'stockNotSumOfMovements', 'stockNotSuppliedMinusSoldMinusHeld') === 0,
+        text:
+          `${n(v['negativeStock'])} oversold, sold ${n(stock!['sold'])} + held ${n(stock!['held'])} + left ${n(stock!['left'])} = supplied ${n(stock!['supplied'])}; ` +
+          `${n(v['stockNotSuppliedMinusSoldMinusHeld'])} of ${n(stock!['products'])} products off, ${n(v['stockNotSumOfMovements'])} not the sum of their movements`,
+      },
+      {
+        invariant: 'balance',
+        ok: bad('balanceNotLedger', 'negativeBalance', 'ordersPaidTwice', 'paidWithoutPayment') === 0,
+        text:
+          `ledger = balance for ${n(Number(money!['users']) - v['balanceNotLedger']!)} of ${n(money!['users'])} users, ${n(v['negativeBalance'])} negative; ` +
+          `${n(money!['payments'])} payments, ${n(v['ordersPaidTwice'])} orders paid twice, ${n(v['paidWithoutPayment'])} PAID without exactly their payment`,
+      },
+      {
+        invariant: 'coupons',
+        ok: bad('couponsIssuedPastTotal', 'couponCounterNotIssues', 'couponsIssuedTwiceToOneUser', 'couponIssuesUsedByTwoOrders', 'couponsNotMatchingOrders') === 0,
+        text:
+          `issued ${n(coupons!['issued'])} <= total ${n(coupons!['total'])} for ${n(coupons!['coupons'])} coupons (${n(v['couponsIssuedPastTotal'])} past it, ` +
+          `${n(v['couponCounterNotIssues'])} counters off), ${n(v['couponsIssuedTwiceToOneUser'])} issued twice to a user, ` +
+          `${n(coupons!['used'])} used, ${n(v['couponIssuesUsedByTwoOrders'])} by two orders, ${n(v['couponsNotMatchingOrders'])} orders without their coupon`,
+      },
+      {
+        invariant: 'outbox',
+        ok: bad('eventsNotExactlyPaid', 'eventsDoubled') === 0,
+        text:
+          `${n(events!['events'])} order.paid events for ${statuses.map((s) => `${n(s.n)} ${s.status}`).join(', ') || 'no orders'}; ` +
+          `${n(v['eventsNotExactlyPaid'])} orders with an event iff not PAID, ${n(v['eventsDoubled'])} doubled, ${n(events!['unsent'])} unsent`,
+      },
+    ];
   }
 
   end(): Promise<void> {
@@ -76,7 +159,20 @@ export const NO_VIOLATIONS = {
   paidWithoutPayment: 0,
   eventsNotExactlyPaid: 0,
   couponsNotMatchingOrders: 0,
+  negativeBalance: 0,
+  couponsIssuedPastTotal: 0,
+  couponCounterNotIssues: 0,
+  couponsIssuedTwiceToOneUser: 0,
+  couponIssuesUsedByTwoOrders: 0,
+  eventsDoubled: 0,
 };
+
+export interface AuditLine {
+  /** stock, balance, coupons, outbox, and the harness's own (data platform, charges...). */
+  invariant: string;
+  ok: boolean;
+  text: string;
+}
 
 /** Creates a product through an instance's admin API. */
 export async function createProduct(baseUrl: string, token: string, p: { name?: string; price: number; stock: number }) {

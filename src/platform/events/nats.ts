@@ -5,6 +5,8 @@ export interface StreamSettings {
   url: string;
   stream: string;
   subject: string;
+  /** Replicas of the stream when it is created here (default 1). */
+  replicas?: number;
 }
 
 /** How long JetStream remembers a message id: a relay that publishes again within it stores nothing new. */
@@ -16,7 +18,8 @@ export const DEDUPE_WINDOW_MS = 10 * 60_000;
  */
 export function connectNats(url: string, name: string): Promise<NatsConnection> {
   return connect({
-    servers: url,
+    // A cluster is given as a comma-separated list; the client also learns the other nodes from it.
+    servers: url.split(',').map((s) => s.trim()),
     name,
     waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
@@ -37,6 +40,7 @@ export async function ensureStream(jsm: JetStreamManager, s: Omit<StreamSettings
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         duplicate_window: nanos(DEDUPE_WINDOW_MS),
+        num_replicas: s.replicas ?? 1,
       });
     } catch (err) {
       // Another instance created it first.
