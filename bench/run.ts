@@ -22,7 +22,7 @@ import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
-import { wrkAvailable, wrkTable } from './wrk.js';
+import { wrkAvailable, wrkReadRoutes, wrkTable } from './wrk.js';
 
 // At least 16 characters: the service refuses a shorter admin token.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -126,7 +126,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     }
     printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
-      await wrkTable(mode, app.baseUrl, [['GET /products/popular/top5', TOP5_PATH]], duration);
+      await wrkTable(mode, app.baseUrl, wrkReadRoutes(TOP5_PATH, productIds), duration, app.process.pid);
     }
   } finally {
     await app.stop();

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler, RouteOptions } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics of one app: HTTP by route and status, plus the business counters modules add. */
@@ -39,26 +39,45 @@ export class Metrics {
   }
 }
 
-/** Counts and times every request under its route pattern (never the raw URL: ids would explode it). */
-export function installMetrics(app: FastifyInstance, metrics: Metrics): void {
-  // One labelled child per method, status and route, found by a string key: prom-client hashes the
-  // label object on every inc/observe otherwise, a measurable share of a request served from memory.
-  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route' | 'status'> }>();
-  app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const key = `${request.method} ${reply.statusCode} ${route}`;
-    let child = children.get(key);
-    if (!child) {
-      const labels = { method: request.method, route, status: String(reply.statusCode) };
+type Child = { count: Counter.Internal; time: Histogram.Internal<'method' | 'route' | 'status'> };
+
+/**
+ * The onResponse hook of one route pattern: counts and times its answers. The labelled prom-client
+ * children are made once per method and status and then found in two small maps, so a request
+ * allocates nothing here (prom-client would hash a label object on every inc/observe, and reading
+ * `request.routeOptions` builds an object on each access).
+ */
+function recorder(metrics: Metrics, route: string): onResponseHookHandler {
+  const byMethod = new Map<string, Map<number, Child>>();
+  return (request, reply, done) => {
+    let byStatus = byMethod.get(request.method);
+    if (byStatus === undefined) byMethod.set(request.method, (byStatus = new Map()));
+    const status = reply.statusCode;
+    let child = byStatus.get(status);
+    if (child === undefined) {
+      const labels = { method: request.method, route, status: String(status) };
       child = { count: metrics.httpRequests.labels(labels), time: metrics.httpDuration.labels(labels) };
-      children.set(key, child);
+      byStatus.set(status, child);
     }
     child.count.inc();
     child.time.observe(reply.elapsedTime / 1000);
     done();
+  };
+}
+
+/**
+ * Counts and times every request under its route pattern (never the raw URL: ids would explode
+ * it). Call it before any route is added: each route gets its own hook, labelled with its pattern.
+ * Returns the hook for the answers of the not-found handler (label "unmatched").
+ */
+export function installMetrics(app: FastifyInstance, metrics: Metrics): { unmatched: onResponseHookHandler } {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
+    route.onResponse = [...own, recorder(metrics, route.url)];
   });
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+  return { unmatched: recorder(metrics, 'unmatched') };
 }
