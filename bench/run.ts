@@ -7,8 +7,10 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
  *
- * With `wrk` installed it also measures the popular read against the bare route with wrk
- * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1).
+ * With `wrk` installed it also measures the read routes (the popular read, a product by one id and
+ * by 1,000 ids) against the bare route with wrk, with the service's CPU time per request
+ * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1). `npm run bench:wrk-reads` runs that table
+ * alone, repeated; `bench/wrk-ab.ts` compares two builds run by run.
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
