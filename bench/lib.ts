@@ -7,6 +7,7 @@ export interface Result {
   rps: number;
   p99: number;
   p50: number;
+  max: number;
   errors: number;
   non2xx: number;
   requests: number;
@@ -67,6 +68,7 @@ export async function runScenario(baseUrl: string, s: Scenario): Promise<Result>
     rps: answered / ((last - first) / 1000),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.errors + result.timeouts,
     non2xx: unexpected,
     requests: result.requests.total,

@@ -6,6 +6,10 @@
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:popular-batch
  *   BENCH_ORDERS=500000 BENCH_DAYS=30 BENCH_WRITE_SECONDS=5   (defaults); BENCH_KEEP=1 keeps the database
+ *
+ * Then the real thing: the service (dist/, so `npm run build` first) on that database, and
+ * `POST /api/v1/orders` (order+pay, 50 connections, autocannon) for BENCH_HTTP_SECONDS (10) alone
+ * and while the batch runs back to back, twice each, alternated. BENCH_HTTP=0 skips it.
  */
 import pg from 'pg';
 import { sql } from 'drizzle-orm';
@@ -16,10 +20,12 @@ import { PopularBatch } from '../src/modules/popular/popular.service.js';
 import { rankingQuery } from '../src/modules/popular/popular.repo.js';
 import { createServerDb } from './server-db.js';
 import { measureWrites, summary } from './popular-writes.js';
+import { runScenario, startProcess, type Result } from './lib.js';
 
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 500_000);
 const DAYS = Number(process.env['BENCH_DAYS'] ?? 30);
 const WRITE_SECONDS = Number(process.env['BENCH_WRITE_SECONDS'] ?? 5);
+const HTTP_SECONDS = Number(process.env['BENCH_HTTP_SECONDS'] ?? 10);
 const ms = (start: number) => Math.round(performance.now() - start);
 
 async function generate(pool: pg.Pool): Promise<void> {
@@ -103,11 +109,71 @@ async function main(): Promise<void> {
       console.log(`| ${kind} | ${summary(alone[kind])} | ${summary(during[kind])} |`);
     }
     console.log(`batch runs during the second measurement: ${runs}`);
+    if (process.env['BENCH_HTTP'] !== '0') await ordersOverHttp(server.url, batch);
   } finally {
     await pool.end();
     await database.close();
     if (process.env['BENCH_KEEP']) console.log(`kept ${server.url}`);
     else await server.drop();
+  }
+}
+
+/**
+ * Order+pay over HTTP against the service on the generated data (1,000 users, each funded, 1,000
+ * products), alone and while the batch runs back to back in this process (as another instance's
+ * run would), alternated twice; the batch's run times are printed too.
+ */
+async function ordersOverHttp(url: string, batch: PopularBatch): Promise<void> {
+  const token = 'bench-admin-token-0123456789';
+  const app = await startProcess(['dist/src/server.js'], { DATABASE_URL: url, ADMIN_TOKEN: token, SEED_DEMO: 'false', REDIS_URL: '' }, { readyPath: '/ready', inheritEnv: true, timeoutMs: 120_000 });
+  try {
+    for (let id = 1; id <= 1_000; id += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, k) =>
+          fetch(`${app.baseUrl}/api/v1/users/${id + k}/balance`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1_000_000 }) }).then((r) => {
+            if (!r.ok) throw new Error(`funding user ${id + k}: ${r.status}`);
+            return r.arrayBuffer();
+          }),
+        ),
+      );
+    }
+    const orders = (label: string) =>
+      runScenario(app.baseUrl, {
+        name: label,
+        method: 'POST',
+        path: () => '/api/v1/orders',
+        body: (i) => ({ userId: 1 + ((i * 13) % 1_000), products: [{ productId: 1 + ((i * 7) % 1_000), quantity: 1 }] }),
+        connections: 50,
+        duration: HTTP_SECONDS,
+      });
+    await orders('warm-up');
+    const rows: Array<{ r: Result; batchMs?: number[] }> = [];
+    for (let round = 1; round <= 2; round++) {
+      rows.push({ r: await orders(`alone, round ${round}`) });
+      let stop = false;
+      const batchMs: number[] = [];
+      const loop = (async () => {
+        while (!stop) {
+          const t = performance.now();
+          await batch.run('MANUAL');
+          batchMs.push(ms(t));
+        }
+      })();
+      const r = await orders(`while the batch runs back to back, round ${round}`);
+      stop = true;
+      await loop;
+      rows.push({ r, batchMs });
+    }
+    console.log(`\nPOST /api/v1/orders (order+pay, 50 connections, ${HTTP_SECONDS} s each) on this data, service on the same database:`);
+    console.log('| run | req/s | p50 ms | p99 ms | max ms | 201 | other status / errors | batch runs (ms) |');
+    console.log('|---|---:|---:|---:|---:|---:|---|---|');
+    for (const { r, batchMs } of rows) {
+      const other = [...r.statuses].filter(([s]) => s !== 201).map(([s, n]) => `${n}×${s}`).join(' ') || '-';
+      const runs = batchMs ? `${batchMs.length}: ${batchMs.join(', ')}` : '-';
+      console.log(`| ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.max} | ${r.statuses.get(201) ?? 0} | ${other}, ${r.errors} errors | ${runs} |`);
+    }
+  } finally {
+    await app.stop();
   }
 }
 

@@ -7,8 +7,10 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
  *
- * With `wrk` installed it also measures the popular read against the bare route with wrk
- * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1).
+ * With `wrk` installed it also measures the read routes (the popular read, a product by one id and
+ * by 1,000 ids) against the bare route with wrk, with the service's CPU time per request
+ * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1). `npm run bench:wrk-reads` runs that table
+ * alone, repeated; `bench/wrk-ab.ts` compares two builds run by run.
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,7 +24,7 @@ import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
-import { wrkAvailable, wrkTable } from './wrk.js';
+import { wrkAvailable, wrkReadRoutes, wrkTable } from './wrk.js';
 
 // At least 16 characters: the service refuses a shorter admin token.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -126,7 +128,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     }
     printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
-      await wrkTable(mode, app.baseUrl, [['GET /products/popular/top5', TOP5_PATH]], duration);
+      await wrkTable(mode, app.baseUrl, wrkReadRoutes(TOP5_PATH, productIds), duration, app.process.pid);
     }
   } finally {
     await app.stop();

@@ -13,6 +13,7 @@ import { healthRoutes } from './platform/http/health.routes.js';
 import { installMetrics, Metrics } from './platform/http/metrics.js';
 import { ErrorResponse } from './platform/http/schemas.js';
 import { installValidation } from './platform/http/validation.js';
+import { requestLoggerFactory } from './platform/logging.js';
 import type { RedisHandle } from './platform/redis/redis.js';
 import { NO_EVENTS, type EventsHandle } from './platform/events/relay.js';
 import type { EventSink } from './platform/events/sink.js';
@@ -42,6 +43,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { requestTimeoutMs } = opts.config;
   const app: FastifyInstance = Fastify({
     logger: opts.logger ?? false,
+    // Each request's logger is made when it first writes a line (see requestLoggerFactory).
+    ...(opts.logger ? { childLoggerFactory: requestLoggerFactory } : {}),
     // The client's X-Request-Id only when short and plain (see requestId).
     requestIdHeader: false,
     genReqId: requestId,
@@ -66,12 +69,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installValidation(app);
   installJsonBody(app);
-  installErrorHandling(app);
+  // Before any route: each route gets its own metrics hook.
+  const metricsHooks = installMetrics(app, ctx.metrics);
+  installErrorHandling(app, { onResponse: metricsHooks.unmatched });
   declareProtectiveAnswers(app, API_PREFIX);
-  // Callback style: no promise per request (measured on the in-memory popular read).
-  app.addHook('onSend', (request, reply, payload, done) => {
+  // Set as the request starts, so that every answer carries it, error answers included (Fastify
+  // keeps the headers set on a reply when an error replaces its body). Callback style: no promise.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    done(null, payload);
+    done();
   });
   app.addSchema(ErrorResponse);
 
@@ -83,7 +89,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  installMetrics(app, ctx.metrics);
   await app.register(healthRoutes(ctx));
   // popular: the process (server.ts) reaches the schedule and the start-up run through app.popular.
   const popular = popularModule(ctx, app.log);

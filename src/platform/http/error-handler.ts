@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, onResponseHookHandler } from 'fastify';
 import { isDatabaseUnavailable, PgCode, pgCode } from '../db/pg-errors.js';
 import { OncePerInterval } from '../../shared/once-per-interval.js';
 import { AppError, type ErrorBody } from './errors.js';
@@ -10,8 +10,11 @@ interface ValidationIssue {
   params?: Record<string, unknown>;
 }
 
-/** The one place where failures become HTTP answers; below 500 the message is shown, above it never. */
-export function installErrorHandling(app: FastifyInstance): void {
+/**
+ * The one place where failures become HTTP answers; below 500 the message is shown, above it never.
+ * `notFound.onResponse` runs after each answer of the not-found handler (the metrics' count).
+ */
+export function installErrorHandling(app: FastifyInstance, notFound: { onResponse: onResponseHookHandler }): void {
   const unavailable = new OncePerInterval(10_000);
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AppError) {
@@ -63,7 +66,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   const allowedMethods = trackRouteMethods(app);
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler({ onResponse: notFound.onResponse } as Parameters<FastifyInstance['setNotFoundHandler']>[0], (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = allowedMethods(path);
     if (allowed.length > 0) {

@@ -23,8 +23,9 @@ export function installLoadShedding(app: FastifyInstance, maxInFlight: number): 
       return done(new AppError('SERVICE_UNAVAILABLE', 'The service is overloaded; retry later'));
     }
     inFlight++;
-    // 'close' comes once per response, whether it finished or the client went away.
-    reply.raw.once('close', release);
+    // 'close' comes once per response, whether it finished or the client went away (so `on`, not
+    // `once`: no wrapper per request).
+    reply.raw.on('close', release);
     done();
   });
 }

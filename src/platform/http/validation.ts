@@ -33,16 +33,20 @@ function integerFields(schema: unknown, part: Part): Array<{ part: Part; name: s
 function plainIntegersOnly(route: RouteOptions): void {
   const fields = [...integerFields(route.schema?.params, 'params'), ...integerFields(route.schema?.querystring, 'querystring')];
   if (fields.length === 0) return;
-  const check: preValidationHookHandler = async (request: FastifyRequest) => {
+  // Callback style: no promise per request on the hot reads (GET /products/:id).
+  const check: preValidationHookHandler = (request: FastifyRequest, _reply, done) => {
     for (const { part, name } of fields) {
       const source = (part === 'params' ? request.params : request.query) as Record<string, unknown> | undefined;
       const raw = source?.[name];
       if (typeof raw === 'string' && !PLAIN_INTEGER.test(raw)) {
-        throw new ValidationError(`${part}/${name} must be a whole number written in decimal digits`, {
-          issues: [{ field: `${part}.${name}`, message: 'must be a whole number written in decimal digits' }],
-        });
+        return done(
+          new ValidationError(`${part}/${name} must be a whole number written in decimal digits`, {
+            issues: [{ field: `${part}.${name}`, message: 'must be a whole number written in decimal digits' }],
+          }),
+        );
       }
     }
+    done();
   };
   const existing = route.preValidation;
   route.preValidation = existing ? [...(Array.isArray(existing) ? existing : [existing]), check] : [check];
