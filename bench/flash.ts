@@ -1,7 +1,8 @@
 /**
- * `npm run bench:flash`: the hot-product flash sale alone, next to its yardstick (pgbench on one
- * hot row, as many clients) measured right before it, on the PostgreSQL server. Repeats
- * BENCH_ROUNDS times (default 2) and prints each pair, with where the processes' CPU went.
+ * `npm run bench:flash`: the two order scenarios alone, each next to its yardstick measured right
+ * before it, on the PostgreSQL server: order+pay over 1,000 products after the bare Fastify route
+ * (its own process), and the hot-product flash sale after pgbench on one hot row with as many
+ * clients. Repeats BENCH_ROUNDS times (default 2) and prints each pair.
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:flash
  */
@@ -45,7 +46,26 @@ async function main(): Promise<void> {
       users.push(...(await Promise.all(Array.from({ length: 50 }, (_, k) => post(app.baseUrl, '/api/v1/users', { name: `u${i + k}` })))).map((u) => u['userId']!));
     }
     await pool.query('UPDATE users SET balance = 1000000000');
+    const spread: number[] = [];
+    for (let i = 0; i < 1_000; i += 50) {
+      spread.push(
+        ...(await Promise.all(Array.from({ length: 50 }, (_, k) => post(app.baseUrl, '/api/v1/admin/products', { name: `p${i + k}`, price: 100, stock: 1_000_000 }, ADMIN)))).map(
+          (p) => p['id']!,
+        ),
+      );
+    }
     for (let r = 1; r <= rounds; r++) {
+      const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+      const bare = await runScenario(bareProc.baseUrl, { name: 'bare', path: () => '/hello', connections, duration }).finally(() => bareProc.stop());
+      const op = await runScenario(app.baseUrl, {
+        name: 'order+pay',
+        method: 'POST',
+        path: () => '/api/v1/orders',
+        body: (i) => ({ userId: users[i % users.length], products: [{ productId: spread[(i * 7) % spread.length], quantity: 1 }] }),
+        connections,
+        duration,
+      });
+      console.log(`round ${r}: bare ${Math.round(bare.rps)} req/s | order+pay ${Math.round(op.rps)} req/s = ${(op.rps / bare.rps).toFixed(3)} | p50 ${op.p50} p99 ${op.p99} ms | statuses ${JSON.stringify(Object.fromEntries(op.statuses))}`);
       const hot = await post(app.baseUrl, '/api/v1/admin/products', { name: `hot ${r}`, price: 100, stock: 5_000_000 }, ADMIN);
       const tps = await pgbenchHotRow(db.url, connections, duration);
       const before = cpuByCommand();
