@@ -34,6 +34,11 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** API requests one instance serves at once; more are answered 503 before they reach the database. */
   readonly maxInFlight: number;
+  /**
+   * Coupons of at most this many in total keep their holder set (Redis and in-process); larger ones
+   * keep only a count, and "already issued?" goes to the database's unique index.
+   */
+  readonly couponHolderSetMax: number;
 }
 
 /** The shortest ADMIN_TOKEN accepted: a short token can be guessed despite the throttle. */
@@ -150,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 500, 30_000),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     maxInFlight: int('MAX_IN_FLIGHT', 4_096, 1, 1_000_000),
+    couponHolderSetMax: int('COUPON_HOLDER_SET_MAX', 10_000, 0, 1_000_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
