@@ -8,6 +8,8 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES=host:port,host:port), instead of REDIS_URL. */
+  readonly redisClusterNodes: ReadonlyArray<{ host: string; port: number }> | undefined;
   /** Prefix of every Redis key, so deployments (and test runs) sharing a Redis never meet. */
   readonly redisPrefix: string;
   readonly natsUrl: string | undefined;
@@ -106,6 +108,21 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const clusterRaw = str('REDIS_CLUSTER_NODES');
+  let redisClusterNodes: Array<{ host: string; port: number }> | undefined;
+  if (clusterRaw !== undefined) {
+    redisClusterNodes = [];
+    for (const part of clusterRaw.split(',').map((p) => p.trim())) {
+      const m = /^([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(part);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+        problems.push(`REDIS_CLUSTER_NODES must be host:port entries separated by commas, got "${part}"`);
+        continue;
+      }
+      redisClusterNodes.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+    }
+    if (redisUrl !== undefined) problems.push('set REDIS_URL (one Redis server) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   const timezone = str('TIMEZONE') ?? 'Asia/Seoul';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -122,6 +139,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (it has ${adminToken.length})`);
   }
+  // A brace would end the coupon keys' hash tag early on a Redis Cluster (slot by the prefix, not the coupon).
+  const redisPrefix = str('REDIS_PREFIX') ?? 'ecom:';
+  if (/[{}]/.test(redisPrefix)) problems.push(`REDIS_PREFIX must not contain { or }, got "${redisPrefix}"`);
   const popularCron = str('POPULAR_CRON') ?? '0 3 * * *';
   try {
     // croner itself parses it (5 or 6 fields, or @daily and the like): a pattern it refuses stops start-up.
@@ -134,8 +154,9 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 3000, 0, 65535),
     host: str('HOST') ?? '0.0.0.0',
     databaseUrl,
-    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
-    redisPrefix: str('REDIS_PREFIX') ?? 'ecom:',
+    redisUrl,
+    redisClusterNodes,
+    redisPrefix,
     natsUrl: url('NATS_URL', ['nats:', 'tls:']),
     natsStream: token('NATS_STREAM', 'ORDERS', /^[A-Za-z0-9_-]{1,64}$/),
     natsSubject: token('NATS_SUBJECT', 'orders.paid', /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,7}$/),

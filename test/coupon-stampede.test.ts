@@ -52,12 +52,12 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     redis.disconnect();
   });
 
-  async function cluster(redisUrl: string | undefined, count = 2): Promise<Cluster> {
+  async function cluster(redisUrl: string | undefined, count = 2, extraEnv: Record<string, string> = {}): Promise<Cluster> {
     const db = await createServerDatabase();
     databases.push(db);
     const prefix = `stampede:${Date.now()}:${Math.random().toString(36).slice(2)}:`;
     prefixes.push(prefix);
-    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN, SEED_DEMO: 'false', REDIS_PREFIX: prefix };
+    const env: Record<string, string> = { DATABASE_URL: db.url, ADMIN_TOKEN, SEED_DEMO: 'false', REDIS_PREFIX: prefix, ...extraEnv };
     if (redisUrl) env['REDIS_URL'] = redisUrl;
     const instances = await Promise.all(Array.from({ length: count }, () => startInstance(env)));
     started.push(...instances);
@@ -90,6 +90,31 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     const winners = answers.filter((a) => a.status === 201).map((a) => a.body.userId);
     expect(new Set(winners).size).toBe(COUPONS);
   });
+
+  it('issues exactly 100 once per user on three instances when the coupon is above the holder-set threshold', async () => {
+    // COUPON_HOLDER_SET_MAX=10: no instance and no Redis key keeps this coupon's holders.
+    const c = await cluster(REDIS_URL, 3, { COUPON_HOLDER_SET_MAX: '10' });
+    // 500 users, each asking twice, the two asks on different instances.
+    const n = 500;
+    const answers = await parallel(2 * n, 60, (i) => issue(c, i, c.userIds[i % n]!));
+    const counts = tally(answers);
+    expect(counts['201']).toBe(COUPONS);
+    expect(Object.keys(counts).sort()).toEqual(['201', '409 COUPON_ALREADY_ISSUED', '409 COUPON_SOLD_OUT']);
+    await expectExactlyTotal(c);
+    const winners = answers.filter((a) => a.status === 201).map((a) => a.body.userId as number);
+    expect(new Set(winners).size).toBe(COUPONS);
+    // Afterwards every instance tells each winner ALREADY_ISSUED and everyone else SOLD_OUT.
+    const again = await parallel(3 * 40, 60, (i) => issue(c, i, i < 60 ? winners[i % COUPONS]! : c.userIds[n + i]!));
+    expect(tally(again)).toEqual({ '409 COUPON_ALREADY_ISSUED': 60, '409 COUPON_SOLD_OUT': 60 });
+    expect(again.slice(0, 60).every((a) => a.body.code === 'COUPON_ALREADY_ISSUED')).toBe(true);
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.keys(`${prefixes.at(-1)}*coupon:{${c.couponId}}:issued`)).toEqual([]);
+      expect(await redis.keys(`${prefixes.at(-1)}*coupon:{${c.couponId}}:count`)).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  }, 180_000);
 
   it('issues one coupon to one user asking 30 times at once across instances', async () => {
     const c = await cluster(REDIS_URL);
