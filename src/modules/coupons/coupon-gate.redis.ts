@@ -130,8 +130,8 @@ export class RedisCouponGate implements CouponGate {
     if (!counted) {
       const CHUNK = 5_000;
       await this.redis.sadd(tmp, MARKER);
+      await this.redis.expire(tmp, 60); // a rebuild cut short (a crash, a timed-out command) leaves nothing behind
       for (let i = 0; i < holders.length; i += CHUNK) await this.redis.sadd(tmp, ...holders.slice(i, i + CHUNK));
-      await this.redis.expire(tmp, 60); // a rebuild cut short by a crash leaves nothing behind
     }
     await this.redis.couponInstall(issued, tmp, soldout, count, soldOut ? '1' : '0', counted ? '1' : '0', n);
   }
