@@ -66,7 +66,9 @@ export class CouponIssuer {
       const users = new Map<number, number[]>();
       for (const p of pairs) {
         const [c, u] = p.split(':').map(Number) as [number, number];
-        users.set(c, [...(users.get(c) ?? []), u]);
+        const list = users.get(c);
+        if (list) list.push(u);
+        else users.set(c, [u]);
       }
       const found = new Map<string, boolean>();
       for (const [c, us] of users) for (const u of await holdersAmong(ctx.db, c, us)) found.set(`${c}:${u}`, true);
