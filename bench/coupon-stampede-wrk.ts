@@ -50,7 +50,8 @@ function wrk(url: string, env: Record<string, string>): Promise<Run> {
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
       if (!rps) return reject(new Error(`wrk ${url}: ${out}`));
       const pct = (p: string) => ms(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '?');
-      const statuses = [...out.matchAll(/^status (\d+): (\d+)$/gm)].map((m) => `${m[1]}×${m[2]}`).join(' ');
+      const total = /(\d+) requests in/.exec(out)?.[1] ?? '?';
+      const statuses = `${total} answers, ${/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0} not 2xx`;
       resolve({ rps: Number(rps[1]), p50: pct('50'), p99: pct('99'), statuses });
     });
   });
