@@ -35,6 +35,7 @@ const T = {
   windowUnit: 'src/modules/coupons/issue-window.test.ts',
   windowClock: 'src/modules/coupons/issue-window-clock.test.ts',
   gate: 'src/modules/coupons/coupon-gate.test.ts',
+  largeCoupons: 'src/modules/coupons/large-coupons.test.ts',
   stampede: 'test/coupon-stampede.test.ts',
   orders: 'src/modules/orders/orders.test.ts',
   payments: 'src/modules/orders/payments.test.ts',
@@ -301,8 +302,8 @@ export const MUTANTS: Mutant[] = [
     rule: 'once sold out, a holder still hears ALREADY_ISSUED, everyone else SOLD_OUT',
     edits: one(
       F.couponsService,
-      "if (holders) return this.refuse(holders.has(userId) ? new CouponAlreadyIssuedError",
-      "if (holders) return this.refuse(false ? new CouponAlreadyIssuedError",
+      'const holder = soldOut.holders ? soldOut.holders.has(userId) :',
+      'const holder = soldOut.holders ? false :',
     ),
     tests: [T.coupons],
   },
@@ -311,7 +312,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gate.memory-never-full',
     rule: 'the gate admits no more requests than places left',
-    edits: one(F.memoryGate, "if (s.issued.size + s.pending.size >= totalQuantity) return 'FULL';", ''),
+    edits: one(F.memoryGate, "if ((s.issued ? s.issued.size : s.count) + s.pending.size >= totalQuantity) return 'FULL';", ''),
     tests: [T.gate],
   },
   {
@@ -319,15 +320,15 @@ export const MUTANTS: Mutant[] = [
     rule: 'a holder hears ALREADY_ISSUED even when the coupon is sold out',
     edits: one(
       F.memoryGate,
-      "if (s.issued.has(userId)) return 'ALREADY_ISSUED';\n    if (s.soldOut) return 'SOLD_OUT';",
-      "if (s.soldOut) return 'SOLD_OUT';\n    if (s.issued.has(userId)) return 'ALREADY_ISSUED';",
+      "if (s.issued?.has(userId)) return 'ALREADY_ISSUED';\n    if (s.soldOut) return 'SOLD_OUT';",
+      "if (s.soldOut) return 'SOLD_OUT';\n    if (s.issued?.has(userId)) return 'ALREADY_ISSUED';",
     ),
     tests: [T.gate],
   },
   {
     id: 'gate.memory-failure-as-holder',
     rule: 'a failed issue confirms no holder',
-    edits: one(F.memoryGate, "if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued.add(userId);", "if (outcome !== 'SOLD_OUT') s.issued.add(userId);"),
+    edits: one(F.memoryGate, "if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued?.add(userId);", "if (outcome !== 'SOLD_OUT') s.issued?.add(userId);"),
     tests: [T.gate],
   },
   {
@@ -345,11 +346,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'gate.redis-sold-out-before-holder',
     rule: 'a holder hears ALREADY_ISSUED even when the coupon is sold out (Redis)',
-    edits: one(
-      F.redisGate,
-      "if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end\nif redis.call('EXISTS', KEYS[3]) == 1 then return 'SOLD_OUT' end",
-      "if redis.call('EXISTS', KEYS[3]) == 1 then return 'SOLD_OUT' end\nif redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end",
-    ),
+    edits: one(F.redisGate, "local holders\nif ARGV[4] == '1' then", "if redis.call('EXISTS', KEYS[3]) == 1 then return 'SOLD_OUT' end\nlocal holders\nif ARGV[4] == '1' then"),
     tests: [T.gate],
   },
   {
@@ -369,6 +366,30 @@ export const MUTANTS: Mutant[] = [
     rule: 'a failed issue confirms no holder (Redis)',
     edits: one(F.redisGate, "if (ARGV[2] == 'ISSUED' or ARGV[2] == 'ALREADY_ISSUED')", "if (ARGV[2] ~= 'SOLD_OUT')"),
     tests: [T.gate],
+  },
+  {
+    id: 'gate.memory-count-not-raised',
+    rule: 'a large coupon counts every issue: no more admissions than places left',
+    edits: one(F.memoryGate, "if (outcome === 'ISSUED') s.count++;", ''),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-count-not-raised',
+    rule: 'a large coupon counts every issue: no more admissions than places left (Redis)',
+    edits: one(F.redisGate, "if ARGV[2] == 'ISSUED' and redis.call('EXISTS', KEYS[4]) == 1 then redis.call('INCR', KEYS[4]) end", ''),
+    tests: [T.gate],
+  },
+  {
+    id: 'gate.redis-large-keeps-holders',
+    rule: "a coupon above the threshold never loads or keeps its holder list (memory bounded)",
+    edits: one(F.redisGate, 'const counted = totalQuantity > this.holderSetMax;', 'const counted = false;'),
+    tests: [T.gate],
+  },
+  {
+    id: 'coupon.large-sold-out-holder',
+    rule: 'once a large coupon is sold out, the index still tells a holder ALREADY_ISSUED',
+    edits: one(F.couponsService, ': await this.isHolder(couponId, userId);\n', ': false;\n'),
+    tests: [T.largeCoupons],
   },
   {
     id: 'gate.redis-no-rebuild',

@@ -20,6 +20,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       seedDemo: true,
       workers: 1,
+      redisClusterNodes: undefined,
+      couponHolderSetMax: 10_000,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -86,5 +88,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: shared.DATABASE_URL, WORKERS: '2' })).toThrow(/WORKERS=2 needs REDIS_URL/);
     expect(loadConfig({ WORKERS: '1' }).workers).toBe(1);
     for (const bad of ['0', '65', 'two', '1.5']) expect(() => loadConfig({ ...shared, WORKERS: bad })).toThrow(/WORKERS must be an integer from 1 to 64/);
+    expect(loadConfig({ DATABASE_URL: shared.DATABASE_URL, REDIS_CLUSTER_NODES: 'h:7000', WORKERS: '2' }).workers).toBe(2);
+  });
+
+  it('reads a Redis Cluster from REDIS_CLUSTER_NODES, and refuses it together with REDIS_URL', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'h:7000', REDIS_URL: 'redis://h:6379' })).toThrow(/not both/);
+    for (const bad of ['h', 'h:0', 'h:70000', 'h:7000,', 'redis://h:7000']) {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(/REDIS_CLUSTER_NODES/);
+    }
+  });
+
+  it('refuses braces in REDIS_PREFIX (they would move every coupon key into one cluster slot)', () => {
+    expect(() => loadConfig({ REDIS_PREFIX: 'shop{1}:' })).toThrow(/REDIS_PREFIX/);
+  });
+
+  it('reads COUPON_HOLDER_SET_MAX', () => {
+    expect(loadConfig({ COUPON_HOLDER_SET_MAX: '0' }).couponHolderSetMax).toBe(0);
+    expect(() => loadConfig({ COUPON_HOLDER_SET_MAX: '-1' })).toThrow(/COUPON_HOLDER_SET_MAX/);
   });
 });

@@ -8,6 +8,8 @@ export interface Config {
   readonly host: string;
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES=host:port,host:port), instead of REDIS_URL. */
+  readonly redisClusterNodes: ReadonlyArray<{ host: string; port: number }> | undefined;
   /** Prefix of every Redis key, so deployments (and test runs) sharing a Redis never meet. */
   readonly redisPrefix: string;
   /** One NATS URL, or several comma-separated (the servers of a cluster). */
@@ -39,6 +41,11 @@ export interface Config {
   readonly maxInFlight: number;
   /** Worker processes sharing the port (node:cluster); 1 runs the server in this process. */
   readonly workers: number;
+  /**
+   * Coupons of at most this many in total keep their holder set (Redis and in-process); larger ones
+   * keep only a count, and "already issued?" goes to the database's unique index.
+   */
+  readonly couponHolderSetMax: number;
 }
 
 /** The shortest ADMIN_TOKEN accepted: a short token can be guessed despite the throttle. */
@@ -115,6 +122,21 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const clusterRaw = str('REDIS_CLUSTER_NODES');
+  let redisClusterNodes: Array<{ host: string; port: number }> | undefined;
+  if (clusterRaw !== undefined) {
+    redisClusterNodes = [];
+    for (const part of clusterRaw.split(',').map((p) => p.trim())) {
+      const m = /^([A-Za-z0-9.\-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(part);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+        problems.push(`REDIS_CLUSTER_NODES must be host:port entries separated by commas, got "${part}"`);
+        continue;
+      }
+      redisClusterNodes.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+    }
+    if (redisUrl !== undefined) problems.push('set REDIS_URL (one Redis server) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
+  }
   const timezone = str('TIMEZONE') ?? 'Asia/Seoul';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
@@ -131,6 +153,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (it has ${adminToken.length})`);
   }
+  // A brace would end the coupon keys' hash tag early on a Redis Cluster (slot by the prefix, not the coupon).
+  const redisPrefix = str('REDIS_PREFIX') ?? 'ecom:';
+  if (/[{}]/.test(redisPrefix)) problems.push(`REDIS_PREFIX must not contain { or }, got "${redisPrefix}"`);
   const popularCron = str('POPULAR_CRON') ?? '0 3 * * *';
   try {
     // croner itself parses it (5 or 6 fields, or @daily and the like): a pattern it refuses stops start-up.
@@ -143,8 +168,9 @@ export function loadConfig(env: Env = process.env): Config {
     port: int('PORT', 3000, 0, 65535),
     host: str('HOST') ?? '0.0.0.0',
     databaseUrl,
-    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
-    redisPrefix: str('REDIS_PREFIX') ?? 'ecom:',
+    redisUrl,
+    redisClusterNodes,
+    redisPrefix,
     natsUrl: urlList('NATS_URL', ['nats:', 'tls:']),
     natsStreamReplicas: int('NATS_STREAM_REPLICAS', 1, 1, 5),
     natsStream: token('NATS_STREAM', 'ORDERS', /^[A-Za-z0-9_-]{1,64}$/),
@@ -166,13 +192,14 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     maxInFlight: int('MAX_IN_FLIGHT', 4_096, 1, 1_000_000),
     workers: int('WORKERS', 1, 1, 64),
+    couponHolderSetMax: int('COUPON_HOLDER_SET_MAX', 10_000, 0, 1_000_000),
   };
   // Workers are instances: each needs what several instances need.
   if (config.workers > 1 && databaseUrl === undefined) {
     problems.push(`WORKERS=${config.workers} needs DATABASE_URL: the embedded PGlite database belongs to one process (unset WORKERS, or use PostgreSQL)`);
   }
-  if (config.workers > 1 && config.redisUrl === undefined) {
-    problems.push(`WORKERS=${config.workers} needs REDIS_URL: without it the coupon gate, the admin throttle and ranking announcements are each worker's own (one instance only)`);
+  if (config.workers > 1 && config.redisUrl === undefined && config.redisClusterNodes === undefined) {
+    problems.push(`WORKERS=${config.workers} needs REDIS_URL (or REDIS_CLUSTER_NODES): without it the coupon gate, the admin throttle and ranking announcements are each worker's own (one instance only)`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

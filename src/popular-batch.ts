@@ -11,7 +11,7 @@ import type { AppContext } from './platform/context.js';
 import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { Metrics } from './platform/http/metrics.js';
-import { deploymentKeyPrefix, openRedis } from './platform/redis/redis.js';
+import { deploymentKeyPrefix, openRedis, redisTarget } from './platform/redis/redis.js';
 import { PopularProducts } from './modules/popular/index.js';
 
 const USAGE = 'usage: npm run batch:popular -- [--date=YYYY-MM-DD]';
@@ -45,7 +45,8 @@ async function main(): Promise<number> {
   let redis: ReturnType<typeof openRedis> | undefined;
   try {
     await runMigrations(database, config.databaseUrl);
-    redis = config.redisUrl ? openRedis(config.redisUrl, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) }) : undefined;
+    const target = redisTarget(config);
+    redis = target ? openRedis(target, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) }) : undefined;
     const ctx: AppContext = { config, database, db: database.db, metrics: new Metrics(), redis, events: NO_EVENTS, eventSink: undefined };
     const log = { warn: (obj: object, msg: string) => console.error(msg, obj) };
     const popular = new PopularProducts(ctx, log, { refreshMs: config.popularRefreshSeconds * 1000 });

@@ -8,7 +8,7 @@ import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
 import { loggerOptions } from './platform/logging.js';
-import { deploymentKeyPrefix, openRedis } from './platform/redis/redis.js';
+import { deploymentKeyPrefix, openRedis, redisTarget } from './platform/redis/redis.js';
 import { redactSecrets } from './shared/redact.js';
 import { seedDemo } from './seed.js';
 import { FileSink } from './platform/events/file-sink.js';
@@ -37,9 +37,8 @@ async function main(config: Config): Promise<void> {
   });
   await runMigrations(database, config.databaseUrl);
   // Keys carry the database's identity: Redis state left by another database never applies here.
-  const redis = config.redisUrl
-    ? openRedis(config.redisUrl, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) })
-    : undefined;
+  const target = redisTarget(config);
+  const redis = target ? openRedis(target, { keyPrefix: deploymentKeyPrefix(config.redisPrefix, await databaseId(database.db)) }) : undefined;
   const sink = config.natsUrl
     ? new JetStreamSink({ url: config.natsUrl, stream: config.natsStream, subject: config.natsSubject, replicas: config.natsStreamReplicas })
     : new FileSink(path.join(config.dataDir, 'data-platform'));

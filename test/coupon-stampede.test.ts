@@ -33,6 +33,8 @@ interface Cluster {
   sql: pg.Pool;
   userIds: number[];
   couponId: number;
+  /** The instances' REDIS_PREFIX. */
+  prefix: string;
 }
 
 describe('coupon stampede on the PostgreSQL server, several instances', () => {
@@ -40,12 +42,12 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
   afterEach(() => fleets.stopInstances());
   afterAll(() => fleets.cleanUp());
 
-  async function cluster(redisUrl: string | undefined, count = 2): Promise<Cluster> {
-    const { instances, sql } = await fleets.start({ count, env: { ADMIN_TOKEN, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) } });
+  async function cluster(redisUrl: string | undefined, count = 2, extraEnv: Record<string, string> = {}): Promise<Cluster> {
+    const { instances, sql, env } = await fleets.start({ count, env: { ADMIN_TOKEN, ...extraEnv, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) } });
     const { rows } = await sql.query(`INSERT INTO users (name) SELECT 'user ' || g FROM generate_series(1, ${USERS}) g RETURNING id`);
     const coupon = await http(instances[0]!.baseUrl, 'POST', '/api/v1/admin/coupons', couponBody(COUPONS), ADMIN);
     expect(coupon.status).toBe(201);
-    return { instances, sql, userIds: rows.map((r) => Number(r.id)), couponId: coupon.body.id };
+    return { instances, sql, userIds: rows.map((r) => Number(r.id)), couponId: coupon.body.id, prefix: env['REDIS_PREFIX']! };
   }
 
   const issue = (c: Cluster, i: number, userId: number) =>
@@ -69,6 +71,31 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     const winners = answers.filter((a) => a.status === 201).map((a) => a.body.userId);
     expect(new Set(winners).size).toBe(COUPONS);
   });
+
+  it('issues exactly 100 once per user on three instances when the coupon is above the holder-set threshold', async () => {
+    // COUPON_HOLDER_SET_MAX=10: no instance and no Redis key keeps this coupon's holders.
+    const c = await cluster(REDIS_URL, 3, { COUPON_HOLDER_SET_MAX: '10' });
+    // 500 users, each asking twice, the two asks on different instances.
+    const n = 500;
+    const answers = await parallel(2 * n, 60, (i) => issue(c, i, c.userIds[i % n]!));
+    const counts = tally(answers);
+    expect(counts['201']).toBe(COUPONS);
+    expect(Object.keys(counts).sort()).toEqual(['201', '409 COUPON_ALREADY_ISSUED', '409 COUPON_SOLD_OUT']);
+    await expectExactlyTotal(c);
+    const winners = answers.filter((a) => a.status === 201).map((a) => a.body.userId as number);
+    expect(new Set(winners).size).toBe(COUPONS);
+    // Afterwards every instance tells each winner ALREADY_ISSUED and everyone else SOLD_OUT.
+    const again = await parallel(3 * 40, 60, (i) => issue(c, i, i < 60 ? winners[i % COUPONS]! : c.userIds[n + i]!));
+    expect(tally(again)).toEqual({ '409 COUPON_ALREADY_ISSUED': 60, '409 COUPON_SOLD_OUT': 60 });
+    expect(again.slice(0, 60).every((a) => a.body.code === 'COUPON_ALREADY_ISSUED')).toBe(true);
+    const redis = new Redis(REDIS_URL);
+    try {
+      expect(await redis.keys(`${c.prefix}*coupon:{${c.couponId}}:issued`)).toEqual([]);
+      expect(await redis.keys(`${c.prefix}*coupon:{${c.couponId}}:count`)).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
+  }, 180_000);
 
   it('issues one coupon to one user asking 30 times at once across instances', async () => {
     const c = await cluster(REDIS_URL);

@@ -11,7 +11,7 @@ export interface AppContext {
   readonly database: Database;
   readonly db: Db;
   readonly metrics: Metrics;
-  /** Undefined when REDIS_URL is unset: modules fall back to in-process equivalents. */
+  /** Undefined when neither REDIS_URL nor REDIS_CLUSTER_NODES is set: modules fall back to in-process equivalents. */
   readonly redis: RedisHandle | undefined;
   /** Told after a commit that wrote an outbox event, so the relay delivers it at once. */
   readonly events: EventsHandle;

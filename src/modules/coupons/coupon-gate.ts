@@ -3,6 +3,10 @@
  * confirmed (the user holds the coupon; the coupon is sold out); everything else still goes
  * through the database, which alone decides. So a gate that is wrong, stale, flushed or down can
  * cost speed, never correctness, and never a wrong refusal.
+ *
+ * Its state per coupon is bounded: a coupon of at most `holderSetMax` in total keeps the set of its
+ * holders (so repeats are refused with no database read); a larger one keeps only the number of
+ * holders, and "already issued?" is the database's unique index to answer (the issuer batches it).
  */
 export type GateVerdict =
   /** Go to the database holding one of the remaining places. */
@@ -11,13 +15,16 @@ export type GateVerdict =
   | 'PASS'
   /** Every place is taken by confirmed holders or requests in flight; ask the database, which knows how those end. */
   | 'FULL'
-  /** The database confirmed this user holds the coupon. */
+  /** The database confirmed this user holds the coupon (only for coupons whose holders the gate keeps). */
   | 'ALREADY_ISSUED'
   /** The database said the coupon is sold out (final). */
   | 'SOLD_OUT';
 
 /** What the database said about an issue the gate let through. */
 export type GateOutcome = 'ISSUED' | 'ALREADY_ISSUED' | 'SOLD_OUT' | 'FAILED';
+
+/** Coupons of at most this many in total keep their holder set (in Redis and in process) by default. */
+export const DEFAULT_HOLDER_SET_MAX = 10_000;
 
 export interface CouponGate {
   readonly kind: 'redis' | 'memory';
@@ -27,11 +34,16 @@ export interface CouponGate {
   settle(couponId: number, userId: number, outcome: GateOutcome, admitted: boolean): Promise<void>;
 }
 
-/** Loads what the gate needs to start over: every holder, and whether none are left. */
-export type GateLoader = (couponId: number) => Promise<{ holders: number[]; soldOut: boolean }>;
+/**
+ * Loads what the gate needs to start over: how many hold the coupon, whether none are left, and,
+ * only when asked (`withHolders`, a coupon small enough), every holder.
+ */
+export type GateLoader = (couponId: number, withHolders: boolean) => Promise<{ holders: number[]; issued: number; soldOut: boolean }>;
 
 interface MemoryState {
-  issued: Set<number>;
+  /** Confirmed holders; undefined for a coupon too large to keep them (then `count` counts them). */
+  issued: Set<number> | undefined;
+  count: number;
   pending: Set<number>;
   soldOut: boolean;
 }
@@ -41,12 +53,20 @@ export class MemoryCouponGate implements CouponGate {
   readonly kind = 'memory' as const;
   private readonly states = new Map<number, Promise<MemoryState>>();
 
-  constructor(private readonly load: GateLoader) {}
+  constructor(
+    private readonly load: GateLoader,
+    private readonly holderSetMax = DEFAULT_HOLDER_SET_MAX,
+  ) {}
 
-  private state(couponId: number): Promise<MemoryState> {
+  private state(couponId: number, withHolders = true): Promise<MemoryState> {
     let s = this.states.get(couponId);
     if (!s) {
-      s = this.load(couponId).then(({ holders, soldOut }) => ({ issued: new Set(holders), pending: new Set(), soldOut }));
+      s = this.load(couponId, withHolders).then(({ holders, issued, soldOut }) => ({
+        issued: withHolders ? new Set(holders) : undefined,
+        count: issued,
+        pending: new Set<number>(),
+        soldOut,
+      }));
       s.catch(() => this.states.delete(couponId));
       this.states.set(couponId, s);
     }
@@ -54,19 +74,21 @@ export class MemoryCouponGate implements CouponGate {
   }
 
   async admit(couponId: number, userId: number, totalQuantity: number): Promise<GateVerdict> {
-    const s = await this.state(couponId);
-    if (s.issued.has(userId)) return 'ALREADY_ISSUED';
+    const s = await this.state(couponId, totalQuantity <= this.holderSetMax);
+    if (s.issued?.has(userId)) return 'ALREADY_ISSUED';
     if (s.soldOut) return 'SOLD_OUT';
     if (s.pending.has(userId)) return 'PASS';
-    if (s.issued.size + s.pending.size >= totalQuantity) return 'FULL';
+    if ((s.issued ? s.issued.size : s.count) + s.pending.size >= totalQuantity) return 'FULL';
     s.pending.add(userId);
     return 'ADMITTED';
   }
 
   async settle(couponId: number, userId: number, outcome: GateOutcome, admitted: boolean): Promise<void> {
-    const s = await this.state(couponId).catch(() => undefined);
+    // A settle only follows an admit, which created the state; never load here.
+    const s = await this.states.get(couponId)?.catch(() => undefined);
     if (!s) return;
-    if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued.add(userId);
+    if (outcome === 'ISSUED' || outcome === 'ALREADY_ISSUED') s.issued?.add(userId);
+    if (outcome === 'ISSUED') s.count++;
     if (outcome === 'SOLD_OUT') s.soldOut = true;
     if (admitted) s.pending.delete(userId);
   }

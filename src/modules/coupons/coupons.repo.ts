@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
 import { couponIssues, coupons } from './coupons.tables.js';
 
@@ -106,15 +106,29 @@ export async function listUserCoupons(db: Db, userId: number): Promise<UserCoupo
 }
 
 /**
- * Every holder of a coupon and whether it is sold out, read in one statement so both come from
- * one snapshot (a holder list older than the sold-out flag would turn ALREADY_ISSUED into SOLD_OUT).
+ * Whether a coupon is sold out, how many hold it, and (only `withHolders`: callers ask it for
+ * coupons whose total is small) every holder, read in one statement so all come from one snapshot
+ * (a holder list older than the sold-out flag would turn ALREADY_ISSUED into SOLD_OUT).
  */
-export async function readHolders(db: Db, couponId: number): Promise<{ soldOut: boolean; holders: number[] } | undefined> {
-  const [row] = await queryRows<{ sold_out: boolean; holders: Array<number | string> | null }>(
+export async function readHolders(
+  db: Db,
+  couponId: number,
+  withHolders: boolean,
+): Promise<{ soldOut: boolean; issued: number; holders: number[] } | undefined> {
+  const [row] = await queryRows<{ sold_out: boolean; issued: number; holders: Array<number | string> | null }>(
     db,
-    sql`SELECT c.issued_quantity >= c.total_quantity AS sold_out,
-               (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) AS holders
+    sql`SELECT c.issued_quantity >= c.total_quantity AS sold_out, c.issued_quantity AS issued,
+               CASE WHEN ${withHolders}::boolean THEN (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) END AS holders
         FROM coupons c WHERE c.id = ${couponId}`,
   );
-  return row && { soldOut: row.sold_out, holders: (row.holders ?? []).map(Number) };
+  return row && { soldOut: row.sold_out, issued: Number(row.issued), holders: (row.holders ?? []).map(Number) };
+}
+
+/** Which of these users hold the coupon: one probe of the unique (coupon, user) index per user. */
+export async function holdersAmong(db: Db, couponId: number, userIds: number[]): Promise<Set<number>> {
+  const rows = await db
+    .select({ userId: couponIssues.userId })
+    .from(couponIssues)
+    .where(and(eq(couponIssues.couponId, couponId), inArray(couponIssues.userId, userIds)));
+  return new Set(rows.map((r) => r.userId));
 }

@@ -1,12 +1,13 @@
 import type { AppContext } from '../../platform/context.js';
 import type { Db } from '../../platform/db/db.js';
 import { PgCode, pgCode } from '../../platform/db/pg-errors.js';
+import { Batcher } from '../../shared/batcher.js';
 import { Lru } from '../../shared/lru.js';
 import { toIso } from '../../shared/time.js';
 import { assertUserExists, UserNotFoundError, userExistenceChecker } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
-import { findCoupon, insertIssueIfAbsent, readHolders, readIssueState, refusalReason, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
+import { findCoupon, holdersAmong, insertIssueIfAbsent, readHolders, readIssueState, refusalReason, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
 import { isWithinIssueWindow } from './issue-window.js';
 
 export interface IssuedCoupon {
@@ -22,6 +23,13 @@ export interface IssuedCoupon {
 
 type Refusal = CouponAlreadyIssuedError | CouponSoldOutError | CouponNotActiveError;
 type DecidedBy = 'memo' | 'gate' | 'database';
+/** A coupon the database called sold out, with its final holders when it is small enough to keep them. */
+interface SoldOut {
+  holders: Set<number> | undefined;
+}
+
+/** Holder ids the sold-out memo keeps at most, over all its coupons (a few MB). */
+const MEMO_HOLDER_BUDGET = 250_000;
 
 /**
  * First-come-first-served issuing. The checks run in the contract's order: user, coupon, issue
@@ -32,12 +40,19 @@ type DecidedBy = 'memo' | 'gate' | 'database';
  * Sold out is final (no route raises a total, and holders are never removed), so once the database
  * says a coupon is sold out, its holder list is final too: this instance reads it once and from
  * then on answers both ALREADY_ISSUED and SOLD_OUT itself, with no I/O.
+ *
+ * Memory never grows with a coupon's holders: only a coupon of at most `couponHolderSetMax` in
+ * total has its holders kept (by the gate, and by the sold-out memo); for a larger one (a welcome
+ * coupon for every user) "already issued?" is answered by the unique (coupon, user) index, the
+ * questions of one event-loop tick in one query.
  */
 export class CouponIssuer {
   private readonly knownUsers = new Lru<number, true>(100_000);
   private readonly definitions = new Lru<number, CouponRow>(10_000);
-  private readonly soldOut = new Lru<number, Promise<Set<number> | undefined>>(1_000);
+  private readonly soldOut: Lru<number, Promise<SoldOut | undefined>>;
   private readonly userExists: (userId: number) => Promise<boolean>;
+  private readonly holderSetMax: number;
+  private readonly holds: Batcher<string, boolean>;
 
   constructor(
     private readonly ctx: AppContext,
@@ -45,6 +60,20 @@ export class CouponIssuer {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.userExists = userExistenceChecker(ctx.db);
+    this.holderSetMax = ctx.config.couponHolderSetMax;
+    this.soldOut = new Lru(Math.max(10, Math.min(1_000, Math.floor(MEMO_HOLDER_BUDGET / Math.max(1, this.holderSetMax)))));
+    this.holds = new Batcher(async (pairs) => {
+      const users = new Map<number, number[]>();
+      for (const p of pairs) {
+        const [c, u] = p.split(':').map(Number) as [number, number];
+        const list = users.get(c);
+        if (list) list.push(u);
+        else users.set(c, [u]);
+      }
+      const found = new Map<string, boolean>();
+      for (const [c, us] of users) for (const u of await holdersAmong(ctx.db, c, us)) found.set(`${c}:${u}`, true);
+      return found;
+    }, false);
   }
 
   async issue(couponId: number, userId: number): Promise<IssuedCoupon> {
@@ -52,16 +81,19 @@ export class CouponIssuer {
     const coupon = await this.definition(couponId);
     if (!isWithinIssueWindow(coupon, this.now())) throw notActive(coupon);
 
-    const holders = await this.soldOut.get(couponId);
-    if (holders) return this.refuse(holders.has(userId) ? new CouponAlreadyIssuedError(couponId, userId) : new CouponSoldOutError(couponId), 'memo');
+    const large = coupon.totalQuantity > this.holderSetMax;
+    const soldOut = await this.soldOut.get(couponId);
+    if (soldOut) return this.refuseSoldOut(soldOut, couponId, userId);
+    // A large coupon's holders are kept nowhere but in the database: its unique index answers first.
+    if (large && (await this.isHolder(couponId, userId))) return this.refuse(new CouponAlreadyIssuedError(couponId, userId), 'database');
 
     const verdict = await this.admit(coupon, userId);
     if (verdict === 'ALREADY_ISSUED') return this.refuse(new CouponAlreadyIssuedError(couponId, userId), 'gate');
     if (verdict === 'SOLD_OUT') {
-      // The gate's flag only repeats what the database said; the database's holder list tells a
-      // holder (ALREADY_ISSUED) from everyone else, even one the gate's set has missed.
-      const final = await this.learnSoldOut(couponId);
-      if (final) return this.refuse(final.has(userId) ? new CouponAlreadyIssuedError(couponId, userId) : new CouponSoldOutError(couponId), 'memo');
+      // The gate's flag only repeats what the database said; the database's holder list (or its
+      // index) tells a holder (ALREADY_ISSUED) from everyone else, even one the gate's set has missed.
+      const final = await this.learnSoldOut(coupon);
+      if (final) return this.refuseSoldOut(final, couponId, userId);
     }
 
     let outcome: GateOutcome = 'FAILED';
@@ -74,7 +106,7 @@ export class CouponIssuer {
       if (err instanceof CouponAlreadyIssuedError) outcome = 'ALREADY_ISSUED';
       if (err instanceof CouponSoldOutError) outcome = 'SOLD_OUT';
       if (outcome !== 'FAILED') this.count(outcome, 'database');
-      if (outcome === 'SOLD_OUT') void this.learnSoldOut(couponId);
+      if (outcome === 'SOLD_OUT') void this.learnSoldOut(coupon);
       throw err;
     } finally {
       const settled = this.gate?.settle(couponId, userId, outcome, verdict === 'ADMITTED');
@@ -130,23 +162,38 @@ export class CouponIssuer {
     }
   }
 
-  /** Reads, once per coupon, whether the database says it is sold out and who holds it. */
-  private learnSoldOut(couponId: number): Promise<Set<number> | undefined> {
-    const known = this.soldOut.get(couponId);
+  /**
+   * Reads, once per coupon, whether the database says it is sold out and, for a coupon small enough,
+   * who holds it.
+   */
+  private learnSoldOut(coupon: CouponRow): Promise<SoldOut | undefined> {
+    const known = this.soldOut.get(coupon.id);
     if (known) return known;
-    const pending = readHolders(this.ctx.db, couponId).then(
+    const withHolders = coupon.totalQuantity <= this.holderSetMax;
+    const pending = readHolders(this.ctx.db, coupon.id, withHolders).then(
       (read) => {
-        if (read?.soldOut) return new Set(read.holders);
-        this.soldOut.delete(couponId);
+        if (read?.soldOut) return { holders: withHolders ? new Set(read.holders) : undefined };
+        this.soldOut.delete(coupon.id);
         return undefined;
       },
       () => {
-        this.soldOut.delete(couponId);
+        this.soldOut.delete(coupon.id);
         return undefined;
       },
     );
-    this.soldOut.set(couponId, pending);
+    this.soldOut.set(coupon.id, pending);
     return pending;
+  }
+
+  /** Answers a request for a sold-out coupon: ALREADY_ISSUED to a holder, SOLD_OUT to everyone else. */
+  private async refuseSoldOut(soldOut: SoldOut, couponId: number, userId: number): Promise<never> {
+    const holder = soldOut.holders ? soldOut.holders.has(userId) : await this.isHolder(couponId, userId);
+    return this.refuse(holder ? new CouponAlreadyIssuedError(couponId, userId) : new CouponSoldOutError(couponId), soldOut.holders ? 'memo' : 'database');
+  }
+
+  /** Whether the user holds the coupon, by the unique index; the questions of one tick share a query. */
+  private isHolder(couponId: number, userId: number): Promise<boolean> {
+    return this.holds.get(`${couponId}:${userId}`);
   }
 
   private refuse(err: Refusal, decidedBy: DecidedBy): never {

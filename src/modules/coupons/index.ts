@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
 import { MemoryCouponGate, type CouponGate, type GateLoader } from './coupon-gate.js';
-import { RedisCouponGate } from './coupon-gate.redis.js';
+import { PENDING_TTL_MS, RedisCouponGate } from './coupon-gate.redis.js';
 import { readHolders } from './coupons.repo.js';
 import { couponsRoutes } from './coupons.routes.js';
 import { CouponIssuer } from './coupons.service.js';
@@ -12,7 +12,11 @@ export { coupons, couponIssues } from './coupons.tables.js';
 
 /** The coupons module: the gate (Redis when configured, else in-process), the issuer and its routes. */
 export function couponsModule(ctx: AppContext): FastifyPluginAsync {
-  const load: GateLoader = async (couponId) => (await readHolders(ctx.db, couponId)) ?? { holders: [], soldOut: false };
-  const gate: CouponGate = ctx.redis ? new RedisCouponGate(ctx.redis.client, load) : new MemoryCouponGate(load);
+  const load: GateLoader = async (couponId, withHolders) =>
+    (await readHolders(ctx.db, couponId, withHolders)) ?? { holders: [], issued: 0, soldOut: false };
+  const max = ctx.config.couponHolderSetMax;
+  const gate: CouponGate = ctx.redis
+    ? new RedisCouponGate(ctx.redis.client, load, undefined, PENDING_TTL_MS, max)
+    : new MemoryCouponGate(load, max);
   return couponsRoutes(ctx, new CouponIssuer(ctx, gate));
 }

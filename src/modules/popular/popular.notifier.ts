@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateForSubscribe, keyPrefixOf, type RedisClient } from '../../platform/redis/redis.js';
 
 /**
  * Tells the other instances that a run committed. Messages are only hints to re-read the database,
@@ -19,17 +19,17 @@ export const noNotifier: RunNotifier = {
 };
 
 /** The channel of a deployment: Redis does not prefix channels, so the key prefix is added here. */
-export function runsChannel(client: Redis): string {
-  return `${client.options.keyPrefix ?? ''}popular:runs`;
+export function runsChannel(client: RedisClient): string {
+  return `${keyPrefixOf(client)}popular:runs`;
 }
 
 /** Redis pub/sub; subscribing needs a connection of its own, made from the shared client's settings. */
 export class RedisRunNotifier implements RunNotifier {
   private readonly channel: string;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisClient | undefined;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly onError: (err: unknown) => void = () => {},
   ) {
     this.channel = runsChannel(client);
@@ -41,8 +41,8 @@ export class RedisRunNotifier implements RunNotifier {
 
   listen(onHint: () => void): void {
     // Queue the SUBSCRIBE until connected (the shared client fails fast instead); ioredis
-    // subscribes again by itself after a reconnect.
-    const sub = this.client.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    // subscribes again by itself after a reconnect (on a Cluster, on another node if need be).
+    const sub = duplicateForSubscribe(this.client);
     sub.on('error', () => {});
     sub.on('ready', onHint);
     sub.on('message', (channel: string) => {
