@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await pool.end();
+    if (process.env['DEBUG_BATCH']) console.log(app.output().split('\n').filter((l) => l.startsWith('batches')).join('\n'));
     await app.stop();
     await db.drop();
   }

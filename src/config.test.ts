@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       shippingFee: 3_000,
       freeShippingThreshold: 30_000,
       orderHoldMinutes: 10,
+      orderBatchesInFlight: 4,
+      orderBatchMax: 32,
       popularCron: '0 3 * * *',
       popularRefreshSeconds: 30,
       timezone: 'Asia/Seoul',

@@ -26,6 +26,10 @@ export interface Config {
   readonly freeShippingThreshold: number;
   /** May be fractional (0.05 is 3 s), for tests and demos of expiry. */
   readonly orderHoldMinutes: number;
+  /** Batches of orders without a key that one instance has in the database at once. */
+  readonly orderBatchesInFlight: number;
+  /** The most orders one batch carries (1: every order alone). */
+  readonly orderBatchMax: number;
   readonly popularCron: string;
   /** How often each instance re-reads the latest ranking, in case a Redis message was missed. */
   readonly popularRefreshSeconds: number;
@@ -181,6 +185,8 @@ export function loadConfig(env: Env = process.env): Config {
     shippingFee: int('SHIPPING_FEE', 3_000, 0),
     freeShippingThreshold: int('FREE_SHIPPING_THRESHOLD', 30_000, 0),
     orderHoldMinutes: decimal('ORDER_HOLD_MINUTES', 10, 0.001, 7 * 24 * 60),
+    orderBatchesInFlight: int('ORDER_BATCHES_IN_FLIGHT', 4, 1, 64),
+    orderBatchMax: int('ORDER_BATCH_MAX', 32, 1, 200),
     popularCron,
     popularRefreshSeconds: int('POPULAR_REFRESH_SECONDS', 30, 1, 86_400),
     timezone,

@@ -1,7 +1,6 @@
 import { Counter } from 'prom-client';
 import { Combiner } from '../../shared/combiner.js';
 import { KeyedLimiter } from '../../shared/keyed-limiter.js';
-import { perDatabase } from '../../platform/db/prepared.js';
 import type { AppContext } from '../../platform/context.js';
 import type { Db } from '../../platform/db/db.js';
 import { runIdempotent, type Answer, type Outcome } from '../../platform/idempotency/idempotency.js';
@@ -82,7 +81,7 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
   let answer: Answer<unknown>;
   if (idempotencyKey === undefined) {
     // Orders without a key leave in batches (see placeOrders): under load, many share one commit.
-    answer = { ...outcomeOf(await combinerFor(ctx.db).submit(input), body, couponId), replayed: false };
+    answer = { ...outcomeOf(await combinerFor(ctx).submit(input), body, couponId), replayed: false };
   } else {
     // A hot product's orders queue here rather than as backends waiting on its row lock.
     const release = await productTurns.acquire(body.products.map((l) => l.productId));
@@ -103,15 +102,20 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
 }
 
 /**
- * The orders without a key that one instance has in the database at once, in batches of up to
- * ORDERS_PER_BATCH: a batch holds its products' rows from its start to its commit, so more batches
- * in flight than this only add backends waiting on a hot row (measured in docs/benchmarks.md).
+ * The combiner of a database handle: ORDER_BATCHES_IN_FLIGHT batches at once, of up to
+ * ORDER_BATCH_MAX orders. A batch holds its products' rows from its start to its commit, so more
+ * batches in flight only add backends waiting on a hot row (measured in docs/benchmarks.md).
  */
-const BATCHES_IN_FLIGHT = 4;
-const ORDERS_PER_BATCH = 32;
-const combinerFor = perDatabase(
-  (db) => new Combiner<PlaceOrderInput, PlaceOrderResult>((inputs) => placeOrders(db, inputs), BATCHES_IN_FLIGHT, ORDERS_PER_BATCH),
-);
+const combiners = new WeakMap<Db, Combiner<PlaceOrderInput, PlaceOrderResult>>();
+function combinerFor(ctx: AppContext): Combiner<PlaceOrderInput, PlaceOrderResult> {
+  let c = combiners.get(ctx.db);
+  if (!c) {
+    const db = ctx.db;
+    c = new Combiner((inputs) => placeOrders(db, inputs), ctx.config.orderBatchesInFlight, ctx.config.orderBatchMax);
+    combiners.set(db, c);
+  }
+  return c;
+}
 
 /**
  * Orders of one product with a key that this instance sends to the database at once. Every order
