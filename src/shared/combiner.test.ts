@@ -8,7 +8,7 @@ describe('Combiner', () => {
     return { promise, resolve };
   };
 
-  it('sends at once while a place is free, then gathers what waits into batches of at most maxBatch', async () => {
+  it('sends what one turn of the event loop submitted while a place is free, then gathers what waits into batches of at most maxBatch', async () => {
     const gates: Array<() => void> = [];
     const batches: number[][] = [];
     const c = new Combiner<number, number>(
@@ -22,17 +22,24 @@ describe('Combiner', () => {
       2,
       3,
     );
-    const answers = Array.from({ length: 9 }, (_, i) => c.submit(i));
-    expect(batches).toEqual([[0], [1]]);
+    const first = c.submit(0);
+    await new Promise((r) => setImmediate(r));
+    // Alone in its turn: it leaves alone.
+    expect(batches).toEqual([[0]]);
+    const answers = [first, ...Array.from({ length: 8 }, (_, i) => c.submit(i + 1))];
+    expect(batches).toEqual([[0]]);
+    await new Promise((r) => setImmediate(r));
+    // The same turn's submissions leave together, into the one free place.
+    expect(batches).toEqual([[0], [1, 2, 3]]);
     gates.shift()!();
     await new Promise((r) => setImmediate(r));
-    expect(batches).toEqual([[0], [1], [2, 3, 4]]);
+    expect(batches).toEqual([[0], [1, 2, 3], [4, 5, 6]]);
     while (gates.length) {
       gates.shift()!();
       await new Promise((r) => setImmediate(r));
     }
     expect(await Promise.all(answers)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
-    expect(batches).toEqual([[0], [1], [2, 3, 4], [5, 6, 7], [8]]);
+    expect(batches).toEqual([[0], [1, 2, 3], [4, 5, 6], [7, 8]]);
   });
 
   it('fails only the items the batch says failed, and every item when the batch itself fails', async () => {
