@@ -1,8 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './instances.js';
+import { spawnListening, stopChild } from './server-process.js';
+
+export { portOpen } from './server-process.js';
 
 const BINARY = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 
@@ -28,41 +31,17 @@ export class PrivateNats {
   }
 
   async up(): Promise<void> {
-    const child = spawn(BINARY, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: 'ignore' });
-    this.child = child;
-    const deadline = Date.now() + 10_000;
-    while (!(await portOpen(this.port))) {
-      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('nats-server did not start within 10 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    this.child = await spawnListening(BINARY, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], this.port, 'nats-server');
   }
 
   async down(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
+    await stopChild(this.child, 'SIGTERM');
   }
 
   async stop(): Promise<void> {
     await this.down();
     fs.rmSync(this.storeDir, { recursive: true, force: true });
   }
-}
-
-export async function portOpen(port: number): Promise<boolean> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -101,24 +80,12 @@ export class PrivateNatsCluster {
       '-a', '127.0.0.1', '-p', String(this.ports[node]), '-js', '-sd', path.join(this.dir, `n${node}`),
       '-n', `n${node}`, '--cluster_name', 'loadtest', '--cluster', `nats://127.0.0.1:${this.routePorts[node]}`, '--routes', routes,
     ];
-    const child = spawn(BINARY, args, { stdio: 'ignore' });
-    this.children[node] = child;
-    const deadline = Date.now() + 10_000;
-    while (!(await portOpen(this.ports[node]!))) {
-      if (child.exitCode !== null) throw new Error(`nats-server n${node} exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`nats-server n${node} did not start within 10 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    this.children[node] = await spawnListening(BINARY, args, this.ports[node]!, `nats-server n${node}`);
   }
 
   /** Kills one node outright (SIGKILL). */
   async kill(node: number): Promise<void> {
-    const child = this.children[node];
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await stopChild(this.children[node], 'SIGKILL');
   }
 
   async stop(): Promise<void> {

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './instances.js';
-import { portOpen } from './nats-server.js';
+import { spawnListening, stopChild } from './server-process.js';
 
 const BINARY = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 
@@ -30,24 +30,12 @@ export class PrivateRedis {
 
   async up(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
-    const child = spawn(BINARY, args, { stdio: 'ignore' });
-    this.child = child;
-    const deadline = Date.now() + 10_000;
-    while (!(await portOpen(this.port))) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('redis-server did not start within 10 s');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    this.child = await spawnListening(BINARY, args, this.port, 'redis-server');
   }
 
   /** Stops it; it loses every key (nothing is persisted). */
   async down(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    await stopChild(this.child, 'SIGKILL');
   }
 
   async stop(): Promise<void> {

@@ -1,10 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './instances.js';
+import { portOpen } from './server-process.js';
 
 const SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 const CLI = process.env['REDIS_CLI_BIN'] ?? 'redis-cli';
@@ -95,15 +95,4 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
