@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, adminAuth } from './helpers/app.js';
+import { ADMIN_TOKEN, adminAuth, openCouponBody } from './helpers/app.js';
 import { REDIS_URL } from './helpers/databases.js';
 import { Fleets } from './helpers/fleet.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
@@ -17,16 +17,7 @@ const COUPONS = 100;
 // A Redis logical database of this file's own, so FLUSHDB here touches no other test.
 const FLUSH_DB_URL = `${REDIS_URL.replace(/\/\d*$/, '')}/7`;
 
-const couponBody = (totalQuantity: number) => ({
-  name: 'Stampede',
-  code: `ST${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`,
-  discountType: 'FIXED',
-  discountValue: 1_000,
-  totalQuantity,
-  issueStartAt: new Date(Date.now() - 3_600_000).toISOString(),
-  issueEndAt: new Date(Date.now() + 3_600_000).toISOString(),
-  validityDays: 7,
-});
+const couponBody = (totalQuantity: number) => openCouponBody('Stampede', totalQuantity);
 
 interface Cluster {
   instances: Instance[];

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRedis, type RedisHandle } from '../src/platform/redis/redis.js';
-import { ADMIN_TOKEN, adminAuth } from './helpers/app.js';
+import { ADMIN_TOKEN, adminAuth, openCouponBody } from './helpers/app.js';
 import { createServerDatabase, type ServerDatabase } from './helpers/databases.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { parallel, tally } from './helpers/parallel.js';
@@ -10,16 +10,7 @@ import { PrivateRedisCluster } from './helpers/redis-cluster.js';
 const USERS = 1_000;
 const TOP5 = '/api/v1/products/popular/top5';
 
-const couponBody = (totalQuantity: number) => ({
-  name: 'Cluster',
-  code: `CL${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`,
-  discountType: 'FIXED',
-  discountValue: 1_000,
-  totalQuantity,
-  issueStartAt: new Date(Date.now() - 3_600_000).toISOString(),
-  issueEndAt: new Date(Date.now() + 3_600_000).toISOString(),
-  validityDays: 7,
-});
+const couponBody = (totalQuantity: number) => openCouponBody('Cluster', totalQuantity);
 
 // The service, unchanged, against a private 3-master Redis Cluster (REDIS_CLUSTER_NODES).
 describe('two instances on a Redis Cluster of three masters', { timeout: 240_000 }, () => {

@@ -39,6 +39,19 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   // A prefix of its own, so test files sharing the Redis server never see each other's keys.
   const redisPrefix = `test:${randomBytes(6).toString('hex')}:`;
   const redis = opts.redisUrl ? openRedis(opts.redisUrl, { keyPrefix: redisPrefix }) : undefined;
+  // Commands are not queued while the client connects (they fail, and the gate then steps aside):
+  // a test of the Redis gate must start with Redis ready. An unreachable one errs at once.
+  if (redis && !redis.isUp()) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5_000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      redis.client.once('ready', done);
+      redis.client.once('error', done);
+    });
+  }
   const app = await buildApp({ config, database, redis });
   await app.ready();
   return {
@@ -97,6 +110,20 @@ export async function newProduct(app: FastifyInstance, p: { name?: string; price
 }
 
 export const HOUR = 3_600_000;
+
+/** The body of a FIXED 1,000 coupon of `totalQuantity`, open for issuing for the hour around now (a unique code per call). */
+export function openCouponBody(name: string, totalQuantity: number) {
+  return {
+    name,
+    code: `${name.slice(0, 2).toUpperCase()}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`,
+    discountType: 'FIXED',
+    discountValue: 1_000,
+    totalQuantity,
+    issueStartAt: new Date(Date.now() - HOUR).toISOString(),
+    issueEndAt: new Date(Date.now() + HOUR).toISOString(),
+    validityDays: 7,
+  };
+}
 
 /** Defines a coupon through the admin API (open for issuing now unless told otherwise) and returns it. */
 export async function newCoupon(app: FastifyInstance, c: Record<string, unknown> = {}) {
