@@ -55,7 +55,8 @@ const INSTALL = `
 local target = KEYS[1]
 if ARGV[2] == '1' then target = KEYS[4] end
 if redis.call('EXISTS', target) == 0 then
-  if ARGV[2] == '1' then redis.call('SET', KEYS[4], ARGV[3]) else redis.call('RENAME', KEYS[2], KEYS[1]) end
+  -- The rebuilt set had an expiry in case its rebuild was cut short; RENAME carries it over: drop it.
+  if ARGV[2] == '1' then redis.call('SET', KEYS[4], ARGV[3]) else redis.call('RENAME', KEYS[2], KEYS[1]); redis.call('PERSIST', KEYS[1]) end
   if ARGV[1] == '1' then redis.call('SET', KEYS[3], '1') end
   return 1
 end

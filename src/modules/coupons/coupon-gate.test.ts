@@ -108,6 +108,8 @@ describe('redis coupon gate, when Redis loses or keeps stale state', () => {
     expect(verdicts.filter((v) => v === 'ADMITTED')).toHaveLength(1);
     expect(verdicts.filter((v) => v === 'FULL')).toHaveLength(3);
     expect(await gate.admit(coupon, 2, 3)).toBe('ALREADY_ISSUED');
+    // The rebuilt set stays: the expiry that guarded its rebuild is gone (-1: no expiry).
+    expect(await redis.ttl(`coupon:{${coupon}}:issued`)).toBe(-1);
   });
 
   it('rebuilds the count of a large coupon once when it vanishes, even under concurrent requests', async () => {
