@@ -19,12 +19,12 @@
  * server; PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL) are the shared ones unless a
  * fault needs them private: then it starts its own redis-server or PostgreSQL on a free port.
  */
+import { createServerDb } from './server-db.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { connectNats, jetstreamManager } from '../src/platform/events/nats.js';
 import { REDIS_URL, SERVER_URL } from '../test/helpers/databases.js';
 import { startInstance, startProcess, type Instance } from '../test/helpers/instances.js';
@@ -186,21 +186,9 @@ async function run(h: Harness, runId: string): Promise<number> {
     h.cleanups.push(() => privatePg!.destroy());
     adminUrl = privatePg.url;
   }
-  const dbName = `loadtest_${runId}`;
-  const admin = async (q: string) => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    try {
-      await c.query(q);
-    } finally {
-      await c.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${dbName}`);
-  h.cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const databaseUrl = u.toString();
+  const database = await createServerDb(adminUrl, `loadtest_${runId}`);
+  h.cleanups.push(() => database.drop());
+  const databaseUrl = database.url;
 
   // Redis: the shared one under a prefix of our own, or a private one for redis-restart.
   let privateRedis: PrivateRedis | undefined;
