@@ -7,11 +7,10 @@
  * SIGTERM, on a crash, and, if the process was killed outright, at the start of the next run (the
  * originals wait in .mutate-restore.json until then).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../src/shared/project-root.js';
-import { FUNCTION_MIGRATION } from './gen-functions.js';
 import { MUTANTS, type Mutant } from './mutants.js';
 
 const root = projectRoot();
@@ -72,16 +71,11 @@ function mutatedTexts(m: Mutant): Map<string, string> | string {
   return texts;
 }
 
-/** Files generated from sources (the SQL functions' migration): made again from the mutated sources. */
-const GENERATED = path.join(root, FUNCTION_MIGRATION);
-
 function apply(texts: Map<string, string>): void {
-  for (const file of [...texts.keys(), GENERATED]) originals.set(file, fs.readFileSync(file, 'utf8'));
+  for (const file of texts.keys()) originals.set(file, fs.readFileSync(file, 'utf8'));
   // Written before any source changes, so a killed run can be undone by the next one.
   fs.writeFileSync(JOURNAL, JSON.stringify(Object.fromEntries(originals)));
   for (const [file, text] of texts) fs.writeFileSync(file, text);
-  // A mutated statement reaches the database both as itself and inside the function built from it.
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'gen-functions.ts')], { cwd: root, stdio: 'ignore' });
 }
 
 // ---- running the tests -----------------------------------------------------------------------

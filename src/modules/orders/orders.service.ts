@@ -88,7 +88,7 @@ export async function placeOrder(ctx: AppContext, body: PlaceOrderBody, idempote
     try {
       const request = { userId: body.userId, products: body.products, couponId };
       answer = await runIdempotent(ctx.db, { scope: 'orders.place', userId: body.userId, key: idempotencyKey, request }, async (db) =>
-        outcomeOf(await placeOrderAtomically(db, input, true), body, couponId),
+        outcomeOf(await placeOrderAtomically(db, input), body, couponId),
       );
     } finally {
       release();

@@ -1,10 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newCoupon, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
 import { scalar } from '../../../test/helpers/sql.js';
-import { FUNCTION_MIGRATION, functionMigrationText } from '../../../scripts/gen-functions.js';
-import { projectRoot } from '../../shared/project-root.js';
 import { placeOrders, type PlaceOrderInput, type PlaceOrderResult } from './place-order.repo.js';
 
 // Orders that leave together in one place_orders call are each answered as if placed alone, one
@@ -37,10 +33,6 @@ describe('orders placed together (place_orders)', () => {
       return s.value;
     });
   };
-
-  it('the migration holds the function generated from the one-order statement (npm run db:generate-functions)', () => {
-    expect(fs.readFileSync(path.join(projectRoot(), FUNCTION_MIGRATION), 'utf8')).toBe(functionMigrationText());
-  });
 
   it('five buyers of three units: the first three in batch order get them, the others see the stock left', async () => {
     const p = await newProduct(t.app, { price: 1_000, stock: 3 });
