@@ -196,6 +196,8 @@ BEGIN
   IF cardinality(led_user) > 0 THEN
     INSERT INTO balance_history (user_id, type, amount, balance_after, order_id)
     SELECT x.u, 'PAYMENT', x.amount, x.after, x.o FROM unnest(led_user, led_amount, led_after, led_order) x(u, amount, after, o);
+  END IF;
+  IF cardinality(ev_id) > 0 THEN
     INSERT INTO outbox (event_id, topic, aggregate_id, payload)
     SELECT x.e, 'order.paid', x.o, x.payload FROM unnest(ev_id, ev_order, ev_payload) x(e, o, payload);
   END IF;

@@ -63,6 +63,7 @@ const F = {
   redisGate: 'src/modules/coupons/coupon-gate.redis.ts',
   couponsMigration: 'drizzle/0001_coupons.sql',
   placeOrder: 'src/modules/orders/place-order.repo.ts',
+  placeOrdersSql: 'drizzle/0007_place_orders_set_based.sql',
   payOrder: 'src/modules/orders/pay-order.repo.ts',
   expireOrders: 'src/modules/orders/expire-orders.repo.ts',
   ordersService: 'src/modules/orders/orders.service.ts',
@@ -401,7 +402,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'orders.stock-check',
     rule: 'an order is refused when a line asks more than the stock',
-    edits: one(F.placeOrder, 'coalesce(bool_and(stock >= qty), true)', 'coalesce(bool_and(stock >= 0), true)'),
+    edits: one(F.placeOrdersSql, 'v_stock_ok := v_stock_ok AND pr_stock[px] >= v_qty;', 'v_stock_ok := v_stock_ok AND pr_stock[px] >= 0;'),
     tests: [T.orders, T.ordersRace],
   },
   {
@@ -417,26 +418,25 @@ export const MUTANTS: Mutant[] = [
     tests: [T.combiner],
   },
   {
-    id: 'orders.lock-order',
-    rule: 'products are locked in one order (ascending id) everywhere, so orders never deadlock',
-    // Without the ordered lock, the decrement locks rows in the request's order.
-    edits: one(F.placeOrder, '      ORDER BY p.id\n      FOR UPDATE\n', '\n'),
-    tests: [T.ordersRace],
+    id: 'orders.batch-sees-earlier-orders',
+    rule: 'each order of a batch sees the stock the orders before it left',
+    edits: one(F.placeOrdersSql, '        pr_stock[px] := pr_stock[px] - v_qty;\n', ''),
+    tests: [T.placeOrders],
   },
   {
-    id: 'orders.coupon-used-twice',
-    rule: 'a coupon is used by at most one order (conditional update)',
-    edits: one(F.placeOrder, 'ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()', 'ci.user_id = ${userId}::bigint AND ci.expires_at > now()'),
+    id: 'orders.lock-rows-first',
+    rule: 'the rows an order changes are locked before they are read, so no concurrent order decides on the same stock',
+    edits: one(F.placeOrdersSql, 'WHERE id = ANY (a_products) ORDER BY id FOR UPDATE) p;', 'WHERE id = ANY (a_products) ORDER BY id) p;'),
     tests: [T.ordersRace],
   },
   // A used or expired coupon is refused three times over (the verdict, the conditional update, the
   // service's reading of the verdict); each guard alone is redundant, so each mutant drops all three.
   {
     id: 'orders.coupon-used-accepted',
-    rule: 'a used coupon is not usable',
+    rule: 'a used coupon is not usable, and is used by at most one order',
     edits: [
-      { file: F.placeOrder, find: 'c.owned AND NOT c.used AND NOT c.expired', replace: 'c.owned AND NOT c.expired' },
-      { file: F.placeOrder, find: 'ci.user_id = ${userId}::bigint AND ci.used_at IS NULL AND ci.expires_at > now()', replace: 'ci.user_id = ${userId}::bigint AND ci.expires_at > now()' },
+      { file: F.placeOrdersSql, find: 'v_owned AND NOT v_used AND NOT v_expired', replace: 'v_owned AND NOT v_expired' },
+      { file: F.placeOrdersSql, find: 'ci.user_id = x.u AND ci.used_at IS NULL AND ci.expires_at > v_now', replace: 'ci.user_id = x.u AND ci.expires_at > v_now' },
       { file: F.ordersService, find: "if (c.used) throw new CouponNotUsableError(couponId, 'USED');", replace: '' },
     ],
     tests: [T.orders],
@@ -445,8 +445,8 @@ export const MUTANTS: Mutant[] = [
     id: 'orders.coupon-expired-accepted',
     rule: 'an expired coupon is not usable',
     edits: [
-      { file: F.placeOrder, find: 'c.owned AND NOT c.used AND NOT c.expired', replace: 'c.owned AND NOT c.used' },
-      { file: F.placeOrder, find: 'ci.used_at IS NULL AND ci.expires_at > now()', replace: 'ci.used_at IS NULL' },
+      { file: F.placeOrdersSql, find: 'v_owned AND NOT v_used AND NOT v_expired', replace: 'v_owned AND NOT v_used' },
+      { file: F.placeOrdersSql, find: 'ci.used_at IS NULL AND ci.expires_at > v_now', replace: 'ci.used_at IS NULL' },
       { file: F.ordersService, find: "if (c.expired) throw new CouponNotUsableError(couponId, 'EXPIRED');", replace: '' },
     ],
     tests: [T.orders],
@@ -454,43 +454,46 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'orders.balance-condition',
     rule: 'the balance is taken only if it covers the payment',
-    edits: one(F.placeOrder, 'WHERE u.id = ${userId}::bigint AND u.balance >= v.payment_amount', 'WHERE u.id = ${userId}::bigint'),
+    edits: [
+      { file: F.placeOrdersSql, find: 'v_paid := us_balance[ux] >= v_payment;', replace: 'v_paid := true;' },
+      { file: F.placeOrdersSql, find: 'WHERE u.id = x.id AND x.spent > 0 AND u.balance >= x.spent;', replace: 'WHERE u.id = x.id AND x.spent > 0;' },
+    ],
     tests: [T.orders, T.ordersRace],
   },
   {
     id: 'orders.discount-cap-ignored',
     rule: 'a PERCENTAGE discount is capped by maxDiscountAmount',
-    edits: one(F.placeOrder, 'coalesce(k.max_discount_amount, i.item_amount)', 'i.item_amount'),
+    edits: one(F.placeOrdersSql, 'coalesce(cp_cap[cx], v_item)', 'v_item'),
     tests: [T.orders],
   },
   {
     id: 'orders.percentage-rounds-up',
     rule: 'a PERCENTAGE discount is floor(itemAmount * value / 100)',
-    edits: one(F.placeOrder, 'least(i.item_amount * k.discount_value / 100,', 'least((i.item_amount * k.discount_value + 99) / 100,'),
+    edits: one(F.placeOrdersSql, 'least(v_item * cp_value[cx] / 100,', 'least((v_item * cp_value[cx] + 99) / 100,'),
     tests: [T.orders],
   },
   {
     id: 'orders.fixed-above-items',
     rule: 'no discount exceeds the item amount',
-    edits: one(F.placeOrder, "WHEN k.discount_type = 'FIXED' THEN least(k.discount_value, i.item_amount)", "WHEN k.discount_type = 'FIXED' THEN k.discount_value"),
+    edits: one(F.placeOrdersSql, "WHEN cp_type[cx] = 'FIXED' THEN least(cp_value[cx], v_item)", "WHEN cp_type[cx] = 'FIXED' THEN cp_value[cx]"),
     tests: [T.orders],
   },
   {
     id: 'orders.free-shipping-exclusive',
     rule: 'shipping is free from FREE_SHIPPING_THRESHOLD on (inclusive)',
-    edits: one(F.placeOrder, "CASE WHEN i.item_amount >= ${sql.placeholder('threshold')}", "CASE WHEN i.item_amount > ${sql.placeholder('threshold')}"),
+    edits: one(F.placeOrdersSql, 'CASE WHEN v_item >= p_threshold THEN 0', 'CASE WHEN v_item > p_threshold THEN 0'),
     tests: [T.orders],
   },
   {
     id: 'orders.minimum-exclusive',
     rule: 'an order exactly at the minimum order amount may use the coupon',
-    edits: one(F.placeOrder, 'c.item_amount >= c.minimum_order_amount', 'c.item_amount > c.minimum_order_amount'),
+    edits: one(F.placeOrdersSql, 'v_item >= v_minimum', 'v_item > v_minimum'),
     tests: [T.orders],
   },
   {
     id: 'orders.event-for-unpaid',
     rule: 'only a PAID order has an order.paid event',
-    edits: one(F.placeOrder, "FROM ord o, line_json j WHERE o.status = 'PAID'", 'FROM ord o, line_json j'),
+    edits: one(F.placeOrdersSql, '      IF v_paid THEN\n        v_event := gen_random_uuid();', '      IF true THEN\n        v_event := gen_random_uuid();'),
     tests: [T.orders],
   },
   {

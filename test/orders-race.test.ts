@@ -43,6 +43,30 @@ describe('orders and payments across two instances', () => {
     expect(await db.invariantViolations()).toEqual(NO_VIOLATIONS);
   });
 
+  it('an order waits for a product row another transaction holds, then decides on what it committed', async () => {
+    const [userId] = await db.users(1, 100_000);
+    const product = await createProduct(at(0), TOKEN, { price: 1_000, stock: 1 });
+    const other = await db.pool.connect();
+    try {
+      await other.query('BEGIN');
+      // An operator's restock-in-reverse, with its movement, not yet committed.
+      await other.query('UPDATE products SET stock = 0 WHERE id = $1', [product.id]);
+      await other.query(`INSERT INTO stock_movements (product_id, kind, delta) VALUES ($1, 'ADMIN_DELTA', -1)`, [product.id]);
+      const answer = http(at(0), 'POST', '/api/v1/orders', { userId, products: [{ productId: product.id, quantity: 1 }] });
+      // The order reaches the database and waits on the row lock.
+      for (let i = 0; i < 100 && (await db.value(`SELECT count(*) AS v FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await other.query('COMMIT');
+      const a = await answer;
+      expect(a.status).toBe(409);
+      expect(a.body).toMatchObject({ code: 'OUT_OF_STOCK', details: { productId: product.id, requested: 1, available: 0 } });
+    } finally {
+      other.release();
+    }
+    expect(await db.value('SELECT stock AS v FROM products WHERE id = $1', [product.id])).toBe(0);
+  });
+
   it('10 simultaneous orders on a balance that covers 2: exactly 2 PAID, 8 answered 402 and left PAYMENT_FAILED', async () => {
     const [userId] = await db.users(1, 2 * 13_000);
     const product = await createProduct(at(1), TOKEN, { price: 10_000, stock: 100 });

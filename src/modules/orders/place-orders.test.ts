@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newCoupon, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
-import { scalar } from '../../../test/helpers/sql.js';
+import { rows, scalar } from '../../../test/helpers/sql.js';
 import { placeOrders, type PlaceOrderInput, type PlaceOrderResult } from './place-order.repo.js';
 
 // Orders that leave together in one place_orders call are each answered as if placed alone, one
@@ -88,6 +88,32 @@ describe('orders placed together (place_orders)', () => {
     expect(results[3]!.order?.status).toBe('PAID');
     expect(await q(`SELECT stock AS v FROM products WHERE id = ${p1.id}`)).toBe(6);
     expect(await q(`SELECT stock AS v FROM products WHERE id = ${p2.id}`)).toBe(8);
+  });
+
+  it('the answer is the stored order, and its order.paid event is built as a later payment builds it', async () => {
+    const p = await newProduct(t.app, { price: 10_000, stock: 5 });
+    const paidNow = await call(t.app, 'POST', api('/orders'), { userId: await richUser(), products: [{ productId: p.id, quantity: 2 }] });
+    expect(paidNow.status).toBe(201);
+    expect((await call(t.app, 'GET', api(`/orders/${paidNow.body.orderId}`))).body).toEqual(paidNow.body);
+
+    const poor = await newUser(t.app);
+    const short = await call(t.app, 'POST', api('/orders'), { userId: poor, products: [{ productId: p.id, quantity: 2 }] });
+    expect(short.status).toBe(402);
+    const laterId = short.body.details.orderId as number;
+    expect(await q(`SELECT count(*) AS v FROM outbox WHERE aggregate_id = ${laterId}`)).toBe(0);
+    expect((await call(t.app, 'PUT', api(`/users/${poor}/balance`), { amount: 1_000_000 })).status).toBe(200);
+    const paidLater = await call(t.app, 'POST', api('/payments'), { orderId: laterId });
+    expect(paidLater.status).toBe(200);
+
+    const payload = async (orderId: number) =>
+      (await rows<{ payload: Record<string, unknown> }>(t.database.db, `SELECT payload FROM outbox WHERE topic = 'order.paid' AND aggregate_id = ${orderId}`))[0]!.payload;
+    const shape = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.isArray(v) ? v.map(shape) : typeof v]));
+    const a = await payload(paidNow.body.orderId);
+    const b = await payload(laterId);
+    expect(shape(a)).toEqual(shape(b));
+    const { orderId, orderNumber, userId, items, itemAmount, shippingAmount, discountAmount, paymentAmount, paidAt } = paidNow.body;
+    expect(a).toMatchObject({ orderId, orderNumber, userId, items, itemAmount, shippingAmount, discountAmount, paymentAmount, paidAt });
+    expect(b).toMatchObject({ orderId: laterId, items: paidLater.body.items, paymentAmount: paidLater.body.paymentAmount, paidAt: paidLater.body.paidAt });
   });
 
   it('over HTTP, 40 orders at once for 25 units leave in batches and sell exactly 25', async () => {
