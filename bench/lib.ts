@@ -12,6 +12,8 @@ export interface Result {
   non2xx: number;
   requests: number;
   statuses: Map<number, number>;
+  /** The bare route's req/s measured right before this scenario, when it was. */
+  bareRps?: number;
 }
 
 export interface Scenario {
@@ -78,11 +80,12 @@ export async function runScenario(baseUrl: string, s: Scenario): Promise<Result>
 
 export function printTable(title: string, bare: Result, rows: Result[]): void {
   console.log(`\n${title}`);
-  console.log('| scenario | req/s | p50 ms | p99 ms | errors | unexpected status | ratio to bare |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| scenario | req/s | p50 ms | p99 ms | errors | unexpected status | bare req/s right before | ratio to bare |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of [bare, ...rows]) {
+    const yardstick = r.bareRps ?? bare.rps;
     console.log(
-      `| ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${(r.rps / bare.rps).toFixed(2)} |`,
+      `| ${r.scenario} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${Math.round(yardstick)} | ${(r.rps / yardstick).toFixed(2)} |`,
     );
   }
 }

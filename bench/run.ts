@@ -1,16 +1,20 @@
 /**
  * `npm run bench`: builds the service, starts it embedded (PGlite) and, when DATABASE_URL is set,
  * against that PostgreSQL server (in a fresh database it drops afterwards; REDIS_URL is passed on),
- * runs autocannon scenarios and prints each next to a bare Fastify route measured in the same run.
+ * and runs each autocannon scenario right after its yardstick: the bare Fastify route in a process
+ * of its own (the flash sale: once more after pgbench on one hot row). Before each scenario it
+ * waits for the relay to empty the outbox, so no scenario pays for the previous one's events.
  *
  *   npm run bench                                   # embedded only
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
  *
- * With `wrk` installed it also measures the read routes (the popular read, a product by one id and
- * by 1,000 ids) against the bare route with wrk, with the service's CPU time per request
- * (BENCH_WRK=0 skips it; BENCH_WRK_THREADS, default 1). `npm run bench:wrk-reads` runs that table
- * alone, repeated; `bench/wrk-ab.ts` compares two builds run by run.
+ * With `wrk` installed, the server mode then runs every scenario again under wrk, each right after
+ * its yardstick (the bare GET, or for the stampede a bare POST that validates the same body and
+ * answers 409; pgbench for the flash sale), with the service's CPU time per request; the embedded
+ * mode measures the read routes only (BENCH_WRK=0 skips wrk; BENCH_WRK_THREADS, default 1).
+ * `npm run bench:wrk-reads` runs the read table alone, repeated; `bench/wrk-ab.ts` compares two
+ * builds run by run.
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,12 +23,12 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
-import { printTable, runScenario, startProcess, type Result } from './lib.js';
+import { printTable, runScenario, startProcess, type Result, type Scenario } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
-import { wrkAvailable, wrkReadRoutes, wrkTable } from './wrk.js';
+import { runWrkScenario, wrkAvailable, wrkReadRoutes, wrkTable, type WrkResult } from './wrk.js';
 
 // At least 16 characters: the service refuses a shorter admin token.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -55,6 +59,8 @@ export interface Fixture {
   post: typeof post;
   /** Count rows with SQL on the server (undefined when embedded). */
   count?: (query: string, params?: unknown[]) => Promise<number>;
+  /** Waits until the previous scenario's background work (the outbox) is done. */
+  settle?: () => Promise<void>;
 }
 
 /** The yardstick, measured afresh before each mode so both sides of a ratio see the same machine. */
@@ -107,15 +113,28 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
       post,
       ...(pool ? { count: async (q: string, params: unknown[] = []) => Number((await pool.query(q, params)).rows[0].v) } : {}),
     };
+    // Each scenario is measured on its own: the relay first sends what the previous one left in
+    // the outbox (on the server; PGlite has one connection, and its orders are few).
+    const settle = async () => {
+      if (!pool) return;
+      const started = Date.now();
+      let unsent = 0;
+      while ((unsent = Number((await pool.query('SELECT count(*) AS v FROM outbox WHERE sent_at IS NULL')).rows[0].v)) > 0 && Date.now() - started < 120_000) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const waited = Date.now() - started;
+      if (waited > 500) console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the relay to send the outbox${unsent > 0 ? `; ${unsent} still unsent` : ''})`);
+    };
+    fixture.settle = settle;
     const bare = await measureBare();
     const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
     const rows = await runAll(fixture, [...reads, popularTop5, couponStampede(gate), orderAndPay]);
-    // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
-    const pgbenchTps = mode === 'postgres' ? await pgbenchHotRow(env['DATABASE_URL']!, 50, duration) : undefined;
     const [sale] = await runAll(fixture, [flashSale]);
     rows.push(sale!);
-    if (pgbenchTps) {
-      console.log(`  pgbench, one hot row, 50 clients: ${Math.round(pgbenchTps)} tps; flash sale ${Math.round(sale!.rps)} req/s = ${(sale!.rps / pgbenchTps).toFixed(2)} of it`);
+    if (mode === 'postgres') {
+      // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
+      const [vsPgbench] = await runAll(fixture, [flashSale], async () => pgbenchHotRow(env['DATABASE_URL']!, 50, duration));
+      rows.push({ ...vsPgbench!, scenario: `${vsPgbench!.scenario}; yardstick: pgbench on one hot row (tps)` });
     }
     if (mode === 'postgres' && env['REDIS_URL']) {
       // The database-only path: the same service with Redis unreachable, as when Redis is down.
@@ -128,7 +147,11 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     }
     printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
-      await wrkTable(mode, app.baseUrl, wrkReadRoutes(TOP5_PATH, productIds), duration, app.process.pid);
+      if (mode === 'postgres') await wrkEveryScenario(fixture, env['DATABASE_URL']!, app.process.pid);
+      else {
+        await settle();
+        await wrkTable(mode, app.baseUrl, wrkReadRoutes(TOP5_PATH, productIds), duration, app.process.pid);
+      }
     }
   } finally {
     await app.stop();
@@ -136,11 +159,62 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
   }
 }
 
-async function runAll(fixture: Fixture, list: BenchScenario[]): Promise<Result[]> {
+/**
+ * Every scenario again under wrk (issue 9's targets), each right after its yardstick: the bare
+ * Fastify route in a process of its own (GET /hello; for the stampede, POST /refuse with the same
+ * bodies, answered 409), and for the flash sale pgbench on one hot row as well.
+ */
+async function wrkEveryScenario(f: Fixture, databaseUrl: string, pid: number | undefined): Promise<void> {
+  const bareRun = async (s: Scenario) => {
+    const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+    try {
+      return await runWrkScenario(bareProc.baseUrl, s, duration, bareProc.process.pid);
+    } finally {
+      await bareProc.stop();
+    }
+  };
+  const hello: Scenario = { name: 'bare', path: () => '/hello' };
+  const cpu = (r: WrkResult) => (r.cpuUs === undefined ? '?' : r.cpuUs.toFixed(0));
+  console.log(`\npostgres + Redis — every scenario under wrk (1 thread, 50 connections, ${duration}s each), each right after its yardstick`);
+  console.log('| scenario | yardstick req/s (p99) | req/s | p50 | p99 | answers not 2xx | ratio | server CPU µs/request | data check |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+  const row = (name: string, yardstick: string, r: WrkResult & { non2xx: number }, ratio: number, check = '') =>
+    console.log(`| ${name} | ${yardstick} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${ratio.toFixed(2)} | ${cpu(r)} | ${check} |`);
+  for (const route of wrkReadRoutes(TOP5_PATH, f.productIds)) {
+    await f.settle?.();
+    const bare = await bareRun(hello);
+    const s: Scenario = { name: route.name, path: route.cycle ? (i) => route.path.replace('{}', String(route.cycle![i % route.cycle!.length])) : () => route.path };
+    const r = await runWrkScenario(f.baseUrl, s, duration, pid, route.cycle ? route.cycle.length : 1);
+    row(route.name, `${Math.round(bare.rps)} (${bare.p99})`, r, r.rps / bare.rps);
+  }
+  for (const bench of [couponStampede('Redis gate + PostgreSQL'), orderAndPay]) {
+    await f.settle?.();
+    const prepared = await bench.prepare(f);
+    const s = prepared.scenario;
+    const bare = await bareRun(s.method === 'POST' && s.path(0).includes('/coupons/') ? { ...s, path: () => '/refuse' } : hello);
+    const r = await runWrkScenario(f.baseUrl, s, duration, pid);
+    // wrk counts answers that are not 2xx, not their statuses: the stampede's are its refusals (409).
+    const statuses = new Map([[201, r.requests - r.non2xx]]);
+    if (r.non2xx > 0) statuses.set(s.expected?.[0] ?? 0, r.non2xx);
+    const check = await prepared.verify?.(statuses);
+    row(s.name, `${Math.round(bare.rps)} (${bare.p99})`, r, r.rps / bare.rps, check ?? '');
+  }
+  await f.settle?.();
+  const prepared = await flashSale.prepare(f);
+  const tps = await pgbenchHotRow(databaseUrl, 50, duration);
+  const r = await runWrkScenario(f.baseUrl, prepared.scenario, duration, pid);
+  const check = await prepared.verify?.(new Map([[201, r.requests - r.non2xx]]));
+  row(`${prepared.scenario.name} (yardstick: pgbench)`, `${Math.round(tps)} tps`, r, r.rps / tps, check ?? '');
+}
+
+/** Runs each scenario right after its yardstick (by default the bare route, in a process of its own). */
+async function runAll(fixture: Fixture, list: BenchScenario[], yardstick = async () => (await measureBare()).rps): Promise<Result[]> {
   const rows: Result[] = [];
   for (const s of list) {
+    await fixture.settle?.();
     const prepared = await s.prepare(fixture);
-    const r = await runScenario(fixture.baseUrl, { duration, ...prepared.scenario });
+    const bareRps = await yardstick();
+    const r = { ...(await runScenario(fixture.baseUrl, { duration, ...prepared.scenario })), bareRps };
     rows.push(r);
     const check = await prepared.verify?.(r.statuses);
     if (check) console.log(`  ${r.scenario}: ${check}`);

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startProcess } from './lib.js';
+import { startProcess, type Scenario } from './lib.js';
 
 export interface WrkResult {
   rps: number;
@@ -50,7 +50,7 @@ function cycleScript(pathTemplate: string, values: number[]): string {
 }
 
 /** Runs wrk against `baseUrl` + the route and reads requests per second and latency percentiles from its report. */
-export function runWrk(
+export async function runWrk(
   baseUrl: string,
   route: WrkRoute | string,
   seconds: number,
@@ -59,24 +59,49 @@ export function runWrk(
   threads = Number(process.env['BENCH_WRK_THREADS'] ?? 1),
 ): Promise<WrkResult> {
   const r: WrkRoute = typeof route === 'string' ? { name: route, path: route } : route;
-  const script = r.cycle ? ['-s', cycleScript(r.path, r.cycle)] : [];
-  const url = baseUrl + (r.cycle ? '/' : r.path);
+  const script = r.cycle ? cycleScript(r.path, r.cycle) : undefined;
+  const result = await wrk(baseUrl + (r.cycle ? '/' : r.path), script, seconds, pid, connections, threads);
+  if (result.non2xx > 0) throw new Error(`wrk ${baseUrl}${r.path}: ${result.non2xx} answers not 2xx`);
+  return result;
+}
+
+/**
+ * wrk on a bench scenario: its first `variety` requests (path and JSON body, made by the scenario
+ * as autocannon would make them) are formatted once in a Lua table and sent in turn, for `seconds`.
+ * Answers that are not 2xx are counted, not refused (a stampede expects them).
+ */
+export function runWrkScenario(baseUrl: string, s: Scenario, seconds: number, pid?: number, variety = 3_000): Promise<WrkResult & { non2xx: number }> {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-wrk-')), 'requests.lua');
+  const lines = ['local r = {}'];
+  for (let i = 0; i < variety; i++) {
+    const body = s.body?.(i);
+    const headers = body === undefined ? 'nil' : '{["Content-Type"]="application/json"}';
+    const text = body === undefined ? 'nil' : `[==[${JSON.stringify(body)}]==]`;
+    lines.push(`r[${i + 1}] = wrk.format("${s.method ?? 'GET'}", [==[${s.path(i)}]==], ${headers}, ${text})`);
+  }
+  lines.push('local n = #r', 'local i = 0', 'request = function()', '  i = i % n + 1', '  return r[i]', 'end');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return wrk(`${baseUrl}/`, file, seconds, pid, s.connections ?? 50, Number(process.env['BENCH_WRK_THREADS'] ?? 1));
+}
+
+function wrk(url: string, script: string | undefined, seconds: number, pid: number | undefined, connections: number, threads: number): Promise<WrkResult & { non2xx: number }> {
   const cpuBefore = cpuMs(pid);
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...script, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), url];
+    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
     child.on('exit', () => {
-      if (script.length) fs.rmSync(path.dirname(script[1]!), { recursive: true, force: true });
+      if (script) fs.rmSync(path.dirname(script), { recursive: true, force: true });
       const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
-      if (!rps || non2xx) return reject(new Error(`wrk ${url}: ${out}`));
+      if (!rps) return reject(new Error(`wrk ${url}: ${out}`));
+      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const pct = (p: string) => new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '?';
       const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
       const cpuUs = ((cpuMs(pid) - cpuBefore) * 1000) / requests;
-      resolve({ rps: Number(rps[1]), p50: pct('50'), p99: pct('99'), requests, ...(Number.isFinite(cpuUs) ? { cpuUs } : {}) });
+      resolve({ rps: Number(rps[1]), p50: pct('50'), p99: pct('99'), requests, non2xx, ...(Number.isFinite(cpuUs) ? { cpuUs } : {}) });
     });
   });
 }
