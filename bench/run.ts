@@ -8,6 +8,7 @@
  *   npm run bench                                   # embedded only
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
+ *   BENCH_ONLY=postgres BENCH_AUTOCANNON=0 …                     # the wrk table only
  *
  * With `wrk` installed, the server mode then runs every scenario again under wrk, each right after
  * its yardstick (the bare GET, or for the stampede a bare POST that validates the same body and
@@ -126,26 +127,29 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
       if (waited > 500) console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the relay to send the outbox${unsent > 0 ? `; ${unsent} still unsent` : ''})`);
     };
     fixture.settle = settle;
-    const bare = await measureBare();
     const gate = mode === 'embedded' ? 'in-process gate, PGlite' : env['REDIS_URL'] ? 'Redis gate + PostgreSQL' : 'PostgreSQL only';
-    const rows = await runAll(fixture, [...reads, popularTop5, couponStampede(gate), orderAndPay]);
-    const [sale] = await runAll(fixture, [flashSale]);
-    rows.push(sale!);
-    if (mode === 'postgres') {
-      // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
-      const [vsPgbench] = await runAll(fixture, [flashSale], async () => pgbenchHotRow(env['DATABASE_URL']!, 50, duration));
-      rows.push({ ...vsPgbench!, scenario: `${vsPgbench!.scenario}; yardstick: pgbench on one hot row (tps)` });
-    }
-    if (mode === 'postgres' && env['REDIS_URL']) {
-      // The database-only path: the same service with Redis unreachable, as when Redis is down.
-      const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, { inheritEnv: true, timeoutMs: 90_000 });
-      try {
-        rows.push(...(await runAll({ ...fixture, baseUrl: degraded.baseUrl }, [couponStampede('PostgreSQL only (Redis down)')])));
-      } finally {
-        await degraded.stop();
+    // BENCH_AUTOCANNON=0: only the wrk table (server mode).
+    if (process.env['BENCH_AUTOCANNON'] !== '0' || mode === 'embedded') {
+      const bare = await measureBare();
+      const rows = await runAll(fixture, [...reads, popularTop5, couponStampede(gate), orderAndPay]);
+      if (mode === 'postgres') {
+        // The hot row's yardstick right before the flash sale: pgbench on one row, as many clients.
+        const [sale] = await runAll(fixture, [flashSale], async () => pgbenchHotRow(env['DATABASE_URL']!, 50, duration));
+        rows.push({ ...sale!, scenario: `${sale!.scenario}; yardstick: pgbench on one hot row (tps)` });
+      } else {
+        rows.push(...(await runAll(fixture, [flashSale])));
       }
+      if (mode === 'postgres' && env['REDIS_URL']) {
+        // The database-only path: the same service with Redis unreachable, as when Redis is down.
+        const degraded = await startProcess(SERVICE, { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, { inheritEnv: true, timeoutMs: 90_000 });
+        try {
+          rows.push(...(await runAll({ ...fixture, baseUrl: degraded.baseUrl }, [couponStampede('PostgreSQL only (Redis down)')])));
+        } finally {
+          await degraded.stop();
+        }
+      }
+      printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     }
-    printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
       if (mode === 'postgres') await wrkEveryScenario(fixture, env['DATABASE_URL']!, app.process.pid);
       else {

@@ -72,14 +72,15 @@ export async function runWrk(
  */
 export function runWrkScenario(baseUrl: string, s: Scenario, seconds: number, pid?: number, variety = 3_000): Promise<WrkResult & { non2xx: number }> {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-wrk-')), 'requests.lua');
-  const lines = ['local r = {}'];
+  // Formatted in init(): wrk sets the Host header after the script's top level has run.
+  const lines = ['local r = {}', 'local n = 0', 'local i = 0', 'function init(args)'];
   for (let i = 0; i < variety; i++) {
     const body = s.body?.(i);
     const headers = body === undefined ? 'nil' : '{["Content-Type"]="application/json"}';
     const text = body === undefined ? 'nil' : `[==[${JSON.stringify(body)}]==]`;
-    lines.push(`r[${i + 1}] = wrk.format("${s.method ?? 'GET'}", [==[${s.path(i)}]==], ${headers}, ${text})`);
+    lines.push(`  r[${i + 1}] = wrk.format("${s.method ?? 'GET'}", [==[${s.path(i)}]==], ${headers}, ${text})`);
   }
-  lines.push('local n = #r', 'local i = 0', 'request = function()', '  i = i % n + 1', '  return r[i]', 'end');
+  lines.push('  n = #r', 'end', 'request = function()', '  i = i % n + 1', '  return r[i]', 'end');
   fs.writeFileSync(file, lines.join('\n') + '\n');
   return wrk(`${baseUrl}/`, file, seconds, pid, s.connections ?? 50, Number(process.env['BENCH_WRK_THREADS'] ?? 1));
 }
