@@ -74,8 +74,8 @@ const F = {
 
 const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
 
-// The window condition of the conditional increment, as written in takeOneIfAvailable.
-const DB_WINDOW = 'AND now() >= issue_start_at AND now() < issue_end_at\n        RETURNING id';
+// The window condition of the conditional increment, as written in issueOne.
+const DB_WINDOW = 'AND now() >= issue_start_at AND now() < issue_end_at\n';
 
 export const MUTANTS: Mutant[] = [
   // Balance: the limit, the bounds of one charge, the ledger, no lost update.
@@ -229,6 +229,16 @@ export const MUTANTS: Mutant[] = [
     tests: [T.coupons, T.stampede],
   },
   {
+    id: 'coupon.batch-quantity-dropped',
+    rule: 'places reserved together are issued only if all of them fit in what is left',
+    // With the CHECK constraint gone too: it would abort the batch, and the places would be issued one by one.
+    edits: [
+      { file: F.couponsRepo, find: 'AND issued_quantity + (SELECT count(*) FROM fresh) <= total_quantity\n', replace: '\n' },
+      { file: F.couponsMigration, find: ' AND "coupons"."issued_quantity" <= "coupons"."total_quantity"', replace: '' },
+    ],
+    tests: [T.coupons, T.stampede],
+  },
+  {
     id: 'coupon.quantity-off-by-one',
     rule: 'exactly the total, not one more',
     edits: one(F.couponsRepo, 'AND issued_quantity < total_quantity\n', 'AND issued_quantity <= total_quantity\n'),
@@ -237,25 +247,29 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'coupon.one-per-user',
     rule: 'one coupon per user: a repeat is 409 ALREADY_ISSUED, never a second row or a 500',
-    edits: one(F.couponsRepo, '\n        ON CONFLICT (coupon_id, user_id) DO NOTHING', ''),
+    edits: [
+      // Without the NOT EXISTS a repeat takes one more and breaks the unique index; without the mapping, that is a 500.
+      { file: F.couponsRepo, find: "\n          AND NOT EXISTS (SELECT 1 FROM coupon_issues WHERE coupon_id = ${sql.placeholder('couponId')}::bigint AND user_id = ${sql.placeholder('userId')}::bigint)", replace: '' },
+      { file: F.couponsService, find: "if (pgCode(err) === PgCode.uniqueViolation && pgConstraint(err) === 'coupon_issues_coupon_user_unique') {", replace: 'if (false) {' },
+    ],
     tests: [T.coupons, T.stampede],
   },
   {
     id: 'coupon.window-db-dropped',
     rule: "the database's clock decides the issue window",
-    edits: one(F.couponsRepo, DB_WINDOW, 'RETURNING id'),
+    edits: one(F.couponsRepo, DB_WINDOW, '\n'),
     tests: [T.windowClock],
   },
   {
     id: 'coupon.window-db-end-inclusive',
     rule: 'the window ends before issueEndAt (end exclusive), by the database clock',
-    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() >= issue_start_at AND now() <= issue_end_at\n        RETURNING id'),
+    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() >= issue_start_at AND now() <= issue_end_at\n'),
     tests: [T.windowClock],
   },
   {
     id: 'coupon.window-db-start-exclusive',
     rule: 'the window opens at issueStartAt (start inclusive), by the database clock',
-    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() > issue_start_at AND now() < issue_end_at\n        RETURNING id'),
+    edits: one(F.couponsRepo, DB_WINDOW, 'AND now() > issue_start_at AND now() < issue_end_at\n'),
     tests: [T.windowClock],
   },
   {
@@ -279,7 +293,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'coupon.validity-days',
     rule: 'an issued coupon expires validityDays after issue',
-    edits: one(F.couponsRepo, 'make_interval(days => ${validityDays})', 'make_interval(hours => ${validityDays})'),
+    edits: one(F.couponsRepo, 'make_interval(days => t.validity_days)', 'make_interval(hours => t.validity_days)'),
     tests: [T.coupons],
   },
   {

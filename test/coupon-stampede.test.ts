@@ -95,6 +95,13 @@ describe('coupon stampede on the PostgreSQL server, several instances', () => {
     expect(Number((await c.sql.query('SELECT count(*) AS n FROM coupon_issues WHERE user_id = $1', [c.userIds[0]])).rows[0].n)).toBe(1);
   });
 
+  it("issues exactly 100 of 100 on two instances that each gate on their own (no Redis): together they admit twice the total", async () => {
+    const c = await cluster(undefined, 2, { REDIS_URL: '' });
+    const answers = await parallel(USERS, 200, (i) => issue(c, i, c.userIds[i]!));
+    expect(tally(answers)).toEqual({ '201': COUPONS, '409 COUPON_SOLD_OUT': USERS - COUPONS });
+    await expectExactlyTotal(c);
+  });
+
   it('still issues exactly 100 with Redis unreachable, and /ready says so', async () => {
     const c = await cluster('redis://127.0.0.1:1');
     const ready = await http(c.instances[0]!.baseUrl, 'GET', '/ready');

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
+import { rawStatement } from '../../platform/db/prepared.js';
 import { couponIssues, coupons } from './coupons.tables.js';
 
 export type CouponRow = typeof coupons.$inferSelect;
@@ -32,38 +33,91 @@ export async function readIssueState(db: Db, couponId: number, userId: number): 
 }
 
 export interface IssuedRow {
-  issuedAt: string;
-  expiresAt: string;
+  issuedAt: Date | string;
+  expiresAt: Date | string;
 }
 
-/** Inserts the (coupon, user) row unless it exists; undefined means the user already holds it. */
-export async function insertIssueIfAbsent(db: Db, couponId: number, userId: number, validityDays: number): Promise<IssuedRow | undefined> {
-  const [row] = await queryRows<{ issued_at: string; expires_at: string }>(
-    db,
-    sql`INSERT INTO coupon_issues (coupon_id, user_id, issued_at, expires_at)
-        VALUES (${couponId}, ${userId}, now(), now() + make_interval(days => ${validityDays}))
-        ON CONFLICT (coupon_id, user_id) DO NOTHING
-        RETURNING issued_at, expires_at`,
-  );
-  return row && { issuedAt: row.issued_at, expiresAt: row.expires_at };
-}
+/** What {@link issueOne} did: the row it wrote, or whether the user already held the coupon. */
+export type IssueOutcome = { issued: IssuedRow } | { issued: undefined; alreadyIssued: boolean };
 
 /**
- * Takes one from the remaining quantity if any is left and the database's clock is inside the
- * issue window (start inclusive, end exclusive); false otherwise.
+ * Issues one coupon in ONE autocommit statement: takes one from the remaining quantity if the user
+ * does not hold it yet, any is left, and the database's clock is inside the issue window (start
+ * inclusive, end exclusive), then writes the (coupon, user) row. The coupon's hot row is locked
+ * from the increment to the commit with nothing but that insert in between: no round trip to the
+ * application under the lock. Two requests of one user racing past the NOT EXISTS both take one,
+ * but the second's insert breaks the unique (coupon, user) index, which aborts its statement and
+ * its increment with it (the caller answers ALREADY_ISSUED).
  */
-export async function takeOneIfAvailable(db: Db, couponId: number): Promise<boolean> {
-  const rows = await queryRows<{ id: number }>(
-    db,
-    sql`UPDATE coupons SET issued_quantity = issued_quantity + 1
-        WHERE id = ${couponId} AND issued_quantity < total_quantity
-          AND now() >= issue_start_at AND now() < issue_end_at
-        RETURNING id`,
-  );
-  return rows.length === 1;
+export async function issueOne(db: Db, couponId: number, userId: number): Promise<IssueOutcome> {
+  const [row] = await issueOneStatement(db, { couponId, userId });
+  if (row?.issued_at) return { issued: { issuedAt: row.issued_at, expiresAt: row.expires_at! } };
+  return { issued: undefined, alreadyIssued: row?.already_issued === true };
 }
 
-/** Why takeOneIfAvailable refused: the window (by the database's clock) or the quantity. */
+const issueOneStatement = rawStatement<{ issued_at: Date | string | null; expires_at: Date | string | null; already_issued: boolean }, Record<string, unknown>>(
+  'coupons_issue_one',
+  sql`WITH taken AS (
+        UPDATE coupons SET issued_quantity = issued_quantity + 1
+        WHERE id = ${sql.placeholder('couponId')}::bigint AND issued_quantity < total_quantity
+          AND now() >= issue_start_at AND now() < issue_end_at
+          AND NOT EXISTS (SELECT 1 FROM coupon_issues WHERE coupon_id = ${sql.placeholder('couponId')}::bigint AND user_id = ${sql.placeholder('userId')}::bigint)
+        RETURNING validity_days
+      ), issued AS (
+        INSERT INTO coupon_issues (coupon_id, user_id, issued_at, expires_at)
+        SELECT ${sql.placeholder('couponId')}::bigint, ${sql.placeholder('userId')}::bigint, now(), now() + make_interval(days => t.validity_days)
+        FROM taken t
+        RETURNING issued_at, expires_at
+      )
+      SELECT i.issued_at, i.expires_at,
+             EXISTS (SELECT 1 FROM coupon_issues WHERE coupon_id = ${sql.placeholder('couponId')}::bigint AND user_id = ${sql.placeholder('userId')}::bigint) AS already_issued
+      FROM (SELECT 1) one LEFT JOIN issued i ON true`,
+);
+
+/**
+ * Issues one coupon to several users in ONE statement (one lock of the coupon's row, one commit):
+ * those who hold it already are left out, and the rest get it only if all of them fit in the
+ * remaining quantity and the window is open (else nothing is taken, and undefined tells the caller
+ * to issue one by one). `userIds` must be distinct. A concurrent request of one of these users
+ * breaks the unique index and aborts the whole statement (the caller then goes one by one).
+ */
+export async function issueMany(db: Db, couponId: number, userIds: number[]): Promise<Map<number, IssueOutcome> | undefined> {
+  const rows = await issueManyStatement(db, { couponId, userIds: `{${userIds.join(',')}}` });
+  if (!rows[0]?.took) return undefined;
+  return new Map(
+    rows.map((r): [number, IssueOutcome] => [
+      Number(r.user_id),
+      r.issued_at ? { issued: { issuedAt: r.issued_at, expiresAt: r.expires_at! } } : { issued: undefined, alreadyIssued: true },
+    ]),
+  );
+}
+
+const issueManyStatement = rawStatement<
+  { user_id: number | string; issued_at: Date | string | null; expires_at: Date | string | null; took: boolean },
+  Record<string, unknown>
+>(
+  'coupons_issue_many',
+  sql`WITH req AS (
+        SELECT u FROM unnest(${sql.placeholder('userIds')}::bigint[]) u
+      ), fresh AS (
+        SELECT r.u FROM req r
+        WHERE NOT EXISTS (SELECT 1 FROM coupon_issues ci WHERE ci.coupon_id = ${sql.placeholder('couponId')}::bigint AND ci.user_id = r.u)
+      ), taken AS (
+        UPDATE coupons SET issued_quantity = issued_quantity + (SELECT count(*) FROM fresh)
+        WHERE id = ${sql.placeholder('couponId')}::bigint AND issued_quantity + (SELECT count(*) FROM fresh) <= total_quantity
+          AND now() >= issue_start_at AND now() < issue_end_at
+        RETURNING validity_days
+      ), issued AS (
+        INSERT INTO coupon_issues (coupon_id, user_id, issued_at, expires_at)
+        SELECT ${sql.placeholder('couponId')}::bigint, f.u, now(), now() + make_interval(days => t.validity_days)
+        FROM fresh f, taken t
+        RETURNING user_id, issued_at, expires_at
+      )
+      SELECT r.u AS user_id, i.issued_at, i.expires_at, EXISTS (SELECT 1 FROM taken) AS took
+      FROM req r LEFT JOIN issued i ON i.user_id = r.u`,
+);
+
+/** Why issueOne took none though the user holds none: the window (by the database's clock) or the quantity. */
 export async function refusalReason(db: Db, couponId: number): Promise<'NOT_ACTIVE' | 'SOLD_OUT'> {
   const [row] = await queryRows<{ active: boolean }>(
     db,

@@ -1,13 +1,14 @@
 import type { AppContext } from '../../platform/context.js';
-import type { Db } from '../../platform/db/db.js';
-import { PgCode, pgCode } from '../../platform/db/pg-errors.js';
+import { PgCode, pgCode, pgConstraint } from '../../platform/db/pg-errors.js';
 import { Batcher } from '../../shared/batcher.js';
+import { Combiner } from '../../shared/combiner.js';
+import { InFlight } from '../../shared/in-flight.js';
 import { Lru } from '../../shared/lru.js';
 import { toIso } from '../../shared/time.js';
 import { assertUserExists, UserNotFoundError, userExistenceChecker } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
-import { findCoupon, holdersAmong, insertIssueIfAbsent, readHolders, readIssueState, refusalReason, takeOneIfAvailable, type CouponRow } from './coupons.repo.js';
+import { findCoupon, holdersAmong, issueMany, issueOne, readHolders, readIssueState, refusalReason, type CouponRow, type IssueOutcome } from './coupons.repo.js';
 import { isWithinIssueWindow } from './issue-window.js';
 
 export interface IssuedCoupon {
@@ -48,11 +49,14 @@ const MEMO_HOLDER_BUDGET = 250_000;
  */
 export class CouponIssuer {
   private readonly knownUsers = new Lru<number, true>(100_000);
-  private readonly definitions = new Lru<number, CouponRow>(10_000);
+  private readonly definitions = new Lru<number, Promise<CouponRow>>(10_000);
   private readonly soldOut: Lru<number, Promise<SoldOut | undefined>>;
   private readonly userExists: (userId: number) => Promise<boolean>;
   private readonly holderSetMax: number;
   private readonly holds: Batcher<string, boolean>;
+  /** Issues this instance has in the database, per coupon, that hold a place the gate reserved. */
+  private readonly issuing = new InFlight<number>();
+  private readonly issuers = new Lru<number, Combiner<number, IssueOutcome>>(1_000);
 
   constructor(
     private readonly ctx: AppContext,
@@ -87,7 +91,14 @@ export class CouponIssuer {
     // A large coupon's holders are kept nowhere but in the database: its unique index answers first.
     if (large && (await this.isHolder(couponId, userId))) return this.refuse(new CouponAlreadyIssuedError(couponId, userId), 'database');
 
-    const verdict = await this.admit(coupon, userId);
+    let verdict = await this.admit(coupon, userId);
+    if (verdict === 'FULL' && this.issuing.busy(couponId)) {
+      // Every place is held by requests in flight, some of them this instance's: wait for those to
+      // end and ask again, rather than queue on the coupon's row behind them (a stampede's first
+      // moments). Usually the gate then knows the coupon is gone; if not, the database decides.
+      await this.issuing.idle(couponId);
+      verdict = await this.admit(coupon, userId);
+    }
     if (verdict === 'ALREADY_ISSUED') return this.refuse(new CouponAlreadyIssuedError(couponId, userId), 'gate');
     if (verdict === 'SOLD_OUT') {
       // The gate's flag only repeats what the database said; the database's holder list (or its
@@ -97,6 +108,7 @@ export class CouponIssuer {
     }
 
     let outcome: GateOutcome = 'FAILED';
+    const done = verdict === 'ADMITTED' ? this.issuing.enter(couponId) : undefined;
     try {
       const issued = await this.issueInDatabase(coupon, userId, verdict !== 'ADMITTED');
       outcome = 'ISSUED';
@@ -109,6 +121,7 @@ export class CouponIssuer {
       if (outcome === 'SOLD_OUT') void this.learnSoldOut(coupon);
       throw err;
     } finally {
+      done?.();
       const settled = this.gate?.settle(couponId, userId, outcome, verdict === 'ADMITTED');
       // With the gate unreachable, tell it best-effort without making the answer wait on it.
       if (verdict !== 'UNAVAILABLE') await settled;
@@ -126,9 +139,9 @@ export class CouponIssuer {
 
   /**
    * The truth. Unless the gate reserved a place, one read first answers what the database already
-   * knows (holder, sold out) without a transaction. Then the unique (coupon, user) row, then the
-   * conditional increment (quantity and window), so the coupon's hot row lock is held only from
-   * the increment to the commit.
+   * knows (holder, sold out) without touching the coupon's row. Then one statement takes one from
+   * the quantity (window and quantity by the database) and writes the (coupon, user) row
+   * (`issueOne`, or `issueMany` for the reserved places of a coupon in flight together).
    */
   private async issueInDatabase(coupon: CouponRow, userId: number, precheck: boolean): Promise<IssuedCoupon> {
     if (precheck) {
@@ -137,29 +150,62 @@ export class CouponIssuer {
       if (state?.soldOut) throw new CouponSoldOutError(coupon.id);
     }
     try {
-      return await this.ctx.db.transaction(async (txRaw) => {
-        const tx = txRaw as unknown as Db;
-        const row = await insertIssueIfAbsent(tx, coupon.id, userId, coupon.validityDays);
-        if (!row) throw new CouponAlreadyIssuedError(coupon.id, userId);
-        if (!(await takeOneIfAvailable(tx, coupon.id))) {
-          throw (await refusalReason(tx, coupon.id)) === 'NOT_ACTIVE' ? notActive(coupon) : new CouponSoldOutError(coupon.id);
-        }
-        return {
-          couponId: coupon.id,
-          userId,
-          name: coupon.name,
-          discountType: coupon.discountType,
-          discountValue: coupon.discountValue,
-          status: 'AVAILABLE' as const,
-          issuedAt: toIso(row.issuedAt),
-          expiresAt: toIso(row.expiresAt),
-        };
-      });
+      // A place the gate reserved: issued together with the other places of this coupon in flight.
+      const outcome = precheck ? await issueOne(this.ctx.db, coupon.id, userId) : await this.issuerOf(coupon.id).submit(userId);
+      if (!outcome.issued) {
+        if (outcome.alreadyIssued) throw new CouponAlreadyIssuedError(coupon.id, userId);
+        throw (await refusalReason(this.ctx.db, coupon.id)) === 'NOT_ACTIVE' ? notActive(coupon) : new CouponSoldOutError(coupon.id);
+      }
+      return {
+        couponId: coupon.id,
+        userId,
+        name: coupon.name,
+        discountType: coupon.discountType,
+        discountValue: coupon.discountValue,
+        status: 'AVAILABLE' as const,
+        issuedAt: toIso(outcome.issued.issuedAt),
+        expiresAt: toIso(outcome.issued.expiresAt),
+      };
     } catch (err) {
-      // Only if a user vanished after we saw it: answer USER_NOT_FOUND, asked outside the dead transaction.
+      // The same user's concurrent request wrote the row first: this statement took nothing.
+      if (pgCode(err) === PgCode.uniqueViolation && pgConstraint(err) === 'coupon_issues_coupon_user_unique') {
+        throw new CouponAlreadyIssuedError(coupon.id, userId);
+      }
+      // Only if a user vanished after we saw it: answer USER_NOT_FOUND.
       if (pgCode(err) === PgCode.foreignKeyViolation) await assertUserExists(this.ctx.db, userId);
       throw err;
     }
+  }
+
+  /**
+   * The issues of one coupon that hold a reserved place leave together: one statement while none
+   * of this coupon's is in the database, then what arrived meanwhile in the next (up to 100). A
+   * stampede's places are all reserved at once, and one commit per place, each on the coupon's row,
+   * made its first moments the slowest of the whole run (docs/benchmarks.md).
+   */
+  private issuerOf(couponId: number): Combiner<number, IssueOutcome> {
+    let c = this.issuers.get(couponId);
+    if (!c) {
+      const db = this.ctx.db;
+      c = new Combiner<number, IssueOutcome>(
+        async (userIds) => {
+          if (userIds.length > 1 && new Set(userIds).size === userIds.length) {
+            try {
+              const many = await issueMany(db, couponId, userIds);
+              if (many) return userIds.map((u) => ({ status: 'fulfilled', value: many.get(u)! }));
+            } catch (err) {
+              if (pgCode(err) === undefined) return userIds.map(() => ({ status: 'rejected', reason: err }));
+            }
+          }
+          // Not all of them fit, or the database refused the batch: each on its own, for its own answer.
+          return Promise.allSettled(userIds.map((u) => issueOne(db, couponId, u)));
+        },
+        1,
+        100,
+      );
+      this.issuers.set(couponId, c);
+    }
+    return c;
   }
 
   /**
@@ -211,13 +257,18 @@ export class CouponIssuer {
     this.knownUsers.set(userId, true);
   }
 
-  private async definition(couponId: number): Promise<CouponRow> {
+  /** The coupon's terms (they never change), read once: the first requests of a stampede share one read. */
+  private definition(couponId: number): Promise<CouponRow> {
     const cached = this.definitions.get(couponId);
     if (cached) return cached;
-    const row = await findCoupon(this.ctx.db, couponId);
-    if (!row) throw new CouponNotFoundError(couponId);
-    this.definitions.set(couponId, row);
-    return row;
+    const loading = findCoupon(this.ctx.db, couponId).then((row) => {
+      if (!row) throw new CouponNotFoundError(couponId);
+      return row;
+    });
+    this.definitions.set(couponId, loading);
+    // An unknown coupon is not remembered: it may be created a moment later.
+    loading.catch(() => this.definitions.delete(couponId));
+    return loading;
   }
 }
 
