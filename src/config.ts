@@ -30,6 +30,8 @@ export interface Config {
   readonly orderBatchesInFlight: number;
   /** The most orders one batch carries (1: every order alone). */
   readonly orderBatchMax: number;
+  /** Sent outbox rows are deleted this long after they were sent (the data platform has them). */
+  readonly outboxRetentionHours: number;
   readonly popularCron: string;
   /** How often each instance re-reads the latest ranking, in case a Redis message was missed. */
   readonly popularRefreshSeconds: number;
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     orderHoldMinutes: decimal('ORDER_HOLD_MINUTES', 10, 0.001, 7 * 24 * 60),
     orderBatchesInFlight: int('ORDER_BATCHES_IN_FLIGHT', 4, 1, 64),
     orderBatchMax: int('ORDER_BATCH_MAX', 32, 1, 200),
+    outboxRetentionHours: int('OUTBOX_RETENTION_HOURS', 168, 1, 100_000),
     popularCron,
     popularRefreshSeconds: int('POPULAR_REFRESH_SECONDS', 30, 1, 86_400),
     timezone,

@@ -6,6 +6,7 @@ import { runPrimary } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
+import { purgeSent } from './platform/events/outbox.repo.js';
 import { purgeExpiredKeys } from './platform/idempotency/idempotency.js';
 import { loggerOptions } from './platform/logging.js';
 import { deploymentKeyPrefix, openRedis, redisTarget } from './platform/redis/redis.js';
@@ -63,6 +64,12 @@ async function main(config: Config): Promise<void> {
     new Cron('17 * * * *', { protect: true }, async () => {
       const n = await purgeExpiredKeys(database.db).catch((err: unknown) => app.log.error({ err }, 'idempotency purge failed'));
       if (n) app.log.info({ purged: n }, 'purged expired idempotency keys');
+    }),
+    // Sent events are the data platform's now; the outbox keeps them OUTBOX_RETENTION_HOURS, for
+    // an operator to look back, and must not grow with every order ever paid.
+    new Cron('23 * * * *', { protect: true }, async () => {
+      const n = await purgeSent(database.db, config.outboxRetentionHours).catch((err: unknown) => app.log.error({ err }, 'outbox purge failed'));
+      if (n) app.log.info({ purged: n }, 'purged sent outbox rows');
     }),
     // popular: scheduled in every instance; the batch itself lets one run a day through.
     new Cron(config.popularCron, { timezone: config.timezone, protect: true }, async () => {

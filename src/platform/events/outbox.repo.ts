@@ -35,3 +35,28 @@ export async function backlog(db: Db): Promise<{ pending: number; oldestSeconds:
   );
   return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ?? 0 };
 }
+
+/**
+ * Deletes the rows sent more than `retentionHours` ago, oldest first, `batch` at a time (short
+ * transactions, no long lock on the table); returns how many. Unsent rows are never touched. Safe
+ * on every instance at once: two purges only share the work.
+ */
+export async function purgeSent(db: Db, retentionHours: number, batch = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [row] = await queryRows<{ n: number }>(
+      db,
+      sql`WITH d AS (
+            DELETE FROM outbox WHERE id IN (
+              SELECT id FROM outbox
+              WHERE sent_at IS NOT NULL AND sent_at < now() - make_interval(hours => ${retentionHours})
+              ORDER BY sent_at LIMIT ${batch}
+              FOR UPDATE SKIP LOCKED)
+            RETURNING 1)
+          SELECT count(*)::int AS n FROM d`,
+    );
+    const n = row?.n ?? 0;
+    total += n;
+    if (n < batch) return total;
+  }
+}

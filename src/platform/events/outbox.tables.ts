@@ -24,6 +24,8 @@ export const outbox = pgTable(
     unique('outbox_topic_aggregate_unique').on(t.topic, t.aggregateId),
     // The relay's queue: only unsent rows are in it.
     index('outbox_unsent_idx').on(t.nextAttemptAt, t.id).where(sql`${t.sentAt} IS NULL`),
+    // The purge's way to the sent rows past their retention, oldest first.
+    index('outbox_sent_idx').on(t.sentAt).where(sql`${t.sentAt} IS NOT NULL`),
     check('outbox_attempts_non_negative', sql`${t.attempts} >= 0`),
   ],
 );

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
 import { scalar } from '../../../test/helpers/sql.js';
 import { FileSink } from './file-sink.js';
+import { purgeSent } from './outbox.repo.js';
 import { OutboxRelay } from './relay.js';
 import type { EventSink, OutboxEvent } from './sink.js';
 
@@ -87,5 +88,23 @@ describe('outbox relay', () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  it('purges sent rows past their retention, oldest first in batches, and never an unsent one', async () => {
+    const q = (text: string) => scalar(t.database.db, text);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await paidOrder()).orderId);
+    const ages = ['NULL', "now() - interval '1 hour'", "now() - interval '23 hours'", "now() - interval '25 hours'", "now() - interval '30 days'"];
+    for (const [i, age] of ages.entries()) {
+      await q(`WITH u AS (UPDATE outbox SET sent_at = ${age} WHERE aggregate_id = ${ids[i]} RETURNING 1) SELECT count(*) AS v FROM u`);
+    }
+    // An unsent row that is old is still waiting for its delivery: it stays.
+    await q(`WITH u AS (UPDATE outbox SET created_at = now() - interval '30 days' WHERE aggregate_id = ${ids[0]} RETURNING 1) SELECT count(*) AS v FROM u`);
+    expect(await purgeSent(t.database.db, 24, 1)).toBe(2);
+    const left = await q(`SELECT count(*) AS v FROM outbox WHERE aggregate_id IN (${ids.join(',')})`);
+    expect(left).toBe(3);
+    expect(await q(`SELECT count(*) AS v FROM outbox WHERE aggregate_id IN (${ids[3]}, ${ids[4]})`)).toBe(0);
+    expect(await q(`SELECT count(*) AS v FROM outbox WHERE aggregate_id = ${ids[0]} AND sent_at IS NULL`)).toBe(1);
+    expect(await purgeSent(t.database.db, 24)).toBe(0);
   });
 });
