@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { AppContext } from './platform/context.js';
 import type { Database } from './platform/db/db.js';
 import { clientErrorHandler, frameworkErrorHandler, requestId } from './platform/http/early-errors.js';
+import { installAnswerCoalescing } from './platform/http/answer-coalescing.js';
 import { installErrorHandling } from './platform/http/error-handler.js';
 import { installJsonBody } from './platform/http/json-body.js';
 import { installLoadShedding } from './platform/http/load-shedding.js';
@@ -69,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installValidation(app);
   installJsonBody(app);
+  if (opts.config.answerCoalescing) installAnswerCoalescing(app);
   // Before any route: each route gets its own metrics hook.
   const metricsHooks = installMetrics(app, ctx.metrics);
   installErrorHandling(app, { onResponse: metricsHooks.unmatched });

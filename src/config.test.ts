@@ -16,6 +16,8 @@ describe('loadConfig', () => {
       orderHoldMinutes: 10,
       orderBatchesInFlight: 4,
       orderBatchMax: 32,
+      outboxRetentionHours: 168,
+      answerCoalescing: true,
       popularCron: '0 3 * * *',
       popularRefreshSeconds: 30,
       timezone: 'Asia/Seoul',
@@ -36,6 +38,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NATS_URL: 'nats://a:4222,http://b:4222' })).toThrow(/NATS_URL must be a nats: or tls: URL, got a http: URL/);
     expect(() => loadConfig({ NATS_URL: 'nats://a:4222,' })).toThrow(/NATS_URL/);
     expect(() => loadConfig({ NATS_STREAM_REPLICAS: '0' })).toThrow(/NATS_STREAM_REPLICAS must be an integer from 1 to 5/);
+  });
+
+  it('writes answers together unless ANSWER_COALESCING=false, and refuses anything else', () => {
+    expect(loadConfig({ ANSWER_COALESCING: 'false' }).answerCoalescing).toBe(false);
+    expect(loadConfig({ ANSWER_COALESCING: 'true' }).answerCoalescing).toBe(true);
+    expect(() => loadConfig({ ANSWER_COALESCING: '0' })).toThrow(/ANSWER_COALESCING must be true or false/);
   });
 
   it('does not seed by default on a database server', () => {

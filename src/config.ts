@@ -38,6 +38,8 @@ export interface Config {
   readonly timezone: string;
   readonly logLevel: string;
   readonly seedDemo: boolean;
+  /** The answers of one event-loop turn leave together at its end (answer-coalescing.ts). */
+  readonly answerCoalescing: boolean;
   readonly dbPoolSize: number;
   /** A request (headers and body) must have fully arrived within this many ms, else 408. */
   readonly requestTimeoutMs: number;
@@ -155,6 +157,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (seedRaw !== undefined && seedRaw !== 'true' && seedRaw !== 'false') {
     problems.push(`SEED_DEMO must be true or false, got "${seedRaw}"`);
   }
+  const coalescingRaw = str('ANSWER_COALESCING');
+  if (coalescingRaw !== undefined && coalescingRaw !== 'true' && coalescingRaw !== 'false') {
+    problems.push(`ANSWER_COALESCING must be true or false, got "${coalescingRaw}"`);
+  }
   const adminToken = str('ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (it has ${adminToken.length})`);
@@ -195,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     timezone,
     logLevel,
     seedDemo: seedRaw === undefined ? databaseUrl === undefined : seedRaw === 'true',
+    answerCoalescing: coalescingRaw !== 'false',
     dbPoolSize: int('DB_POOL_SIZE', 20, 1, 1000),
     // The SPEC's bound is 30 s; tests set less.
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 500, 30_000),
