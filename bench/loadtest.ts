@@ -145,7 +145,7 @@ const told = {
   charges: { answered: 0, amount: 0, unanswered: 0, replays: 0, replayMismatch: 0 },
   orders: { answered: 0, unanswered: 0 },
   paidIds: new Set<number>(),
-  payments: { answered: 0, doubleSent: 0, unanswered: 0, notPaid: 0 },
+  payments: { answered: 0, doubleSent: 0, unanswered: 0, notPaid: 0, short: 0 },
   stampede: { asked: 0, issued: 0, alreadyIssued: 0, soldOut: 0, unanswered: 0 },
   flash: { buyers: 0, bought: 0, failed: 0, outOfStock: 0, unanswered: 0 },
 };
@@ -318,6 +318,10 @@ async function run(h: Harness, runId: string): Promise<number> {
       else if (a.status === 200 && a.body.status === 'PAID') {
         told.payments.answered++;
         told.paidIds.add(orderId);
+      } else if (a.status === 402 && a.body.code === 'INSUFFICIENT_BALANCE') {
+        // An honest answer: the top-up was capped, or another order of the same user spent it first
+        // (the balance check proves no money went astray).
+        told.payments.short++;
       } else told.payments.notPaid++;
     }
   };
@@ -432,7 +436,7 @@ async function run(h: Harness, runId: string): Promise<number> {
   audit.push({
     invariant: 'payments',
     ok: toldPaidNotPaid === 0 && told.payments.notPaid === 0,
-    text: `${told.paidIds.size.toLocaleString('en-US')} orders answered PAID, ${toldPaidNotPaid} of them not PAID in the database; ${told.payments.answered} /payments answered PAID (${told.payments.doubleSent} sent twice at once), ${told.payments.notPaid} refused, ${told.payments.unanswered} never answered`,
+    text: `${told.paidIds.size.toLocaleString('en-US')} orders answered PAID, ${toldPaidNotPaid} of them not PAID in the database; ${told.payments.answered} /payments answered PAID (${told.payments.doubleSent} sent twice at once), ${told.payments.short} short of balance (402), ${told.payments.notPaid} refused otherwise, ${told.payments.unanswered} never answered`,
   });
   const issued = await sql.value('SELECT count(*) AS v FROM coupon_issues WHERE coupon_id = $1', [coupon.id]);
   const s = told.stampede;
