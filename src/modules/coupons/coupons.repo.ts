@@ -37,49 +37,23 @@ export interface IssuedRow {
   expiresAt: Date | string;
 }
 
-/** What {@link issueOne} did: the row it wrote, or whether the user already held the coupon. */
+/** What issuing did for one user: the row it wrote, or whether the user already held the coupon. */
 export type IssueOutcome = { issued: IssuedRow } | { issued: undefined; alreadyIssued: boolean };
 
-/**
- * Issues one coupon in ONE autocommit statement: takes one from the remaining quantity if the user
- * does not hold it yet, any is left, and the database's clock is inside the issue window (start
- * inclusive, end exclusive), then writes the (coupon, user) row. The coupon's hot row is locked
- * from the increment to the commit with nothing but that insert in between: no round trip to the
- * application under the lock. Two requests of one user racing past the NOT EXISTS both take one,
- * but the second's insert breaks the unique (coupon, user) index, which aborts its statement and
- * its increment with it (the caller answers ALREADY_ISSUED).
- */
+/** {@link issueMany} for one user: `alreadyIssued: false` when none was taken (window or quantity). */
 export async function issueOne(db: Db, couponId: number, userId: number): Promise<IssueOutcome> {
-  const [row] = await issueOneStatement(db, { couponId, userId });
-  if (row?.issued_at) return { issued: { issuedAt: row.issued_at, expiresAt: row.expires_at! } };
-  return { issued: undefined, alreadyIssued: row?.already_issued === true };
+  return (await issueMany(db, couponId, [userId]))?.get(userId) ?? { issued: undefined, alreadyIssued: false };
 }
 
-const issueOneStatement = rawStatement<{ issued_at: Date | string | null; expires_at: Date | string | null; already_issued: boolean }, Record<string, unknown>>(
-  'coupons_issue_one',
-  sql`WITH taken AS (
-        UPDATE coupons SET issued_quantity = issued_quantity + 1
-        WHERE id = ${sql.placeholder('couponId')}::bigint AND issued_quantity < total_quantity
-          AND now() >= issue_start_at AND now() < issue_end_at
-          AND NOT EXISTS (SELECT 1 FROM coupon_issues WHERE coupon_id = ${sql.placeholder('couponId')}::bigint AND user_id = ${sql.placeholder('userId')}::bigint)
-        RETURNING validity_days
-      ), issued AS (
-        INSERT INTO coupon_issues (coupon_id, user_id, issued_at, expires_at)
-        SELECT ${sql.placeholder('couponId')}::bigint, ${sql.placeholder('userId')}::bigint, now(), now() + make_interval(days => t.validity_days)
-        FROM taken t
-        RETURNING issued_at, expires_at
-      )
-      SELECT i.issued_at, i.expires_at,
-             EXISTS (SELECT 1 FROM coupon_issues WHERE coupon_id = ${sql.placeholder('couponId')}::bigint AND user_id = ${sql.placeholder('userId')}::bigint) AS already_issued
-      FROM (SELECT 1) one LEFT JOIN issued i ON true`,
-);
-
 /**
- * Issues one coupon to several users in ONE statement (one lock of the coupon's row, one commit):
- * those who hold it already are left out, and the rest get it only if all of them fit in the
- * remaining quantity and the window is open (else nothing is taken, and undefined tells the caller
- * to issue one by one). `userIds` must be distinct. A concurrent request of one of these users
- * breaks the unique index and aborts the whole statement (the caller then goes one by one).
+ * Issues one coupon to several users in ONE autocommit statement: those who hold it already are
+ * left out, and the rest get it only if all of them fit in the remaining quantity and the
+ * database's clock is inside the issue window (start inclusive, end exclusive); else nothing is
+ * taken, and undefined tells the caller to go one by one. The coupon's hot row is locked from the
+ * increment to the commit with nothing but the inserts in between: no round trip to the
+ * application under the lock. `userIds` must be distinct. A concurrent request of one of these
+ * users that passed the same NOT EXISTS breaks the unique (coupon, user) index, which aborts the
+ * whole statement, increment included (the caller answers ALREADY_ISSUED, or goes one by one).
  */
 export async function issueMany(db: Db, couponId: number, userIds: number[]): Promise<Map<number, IssueOutcome> | undefined> {
   const rows = await issueManyStatement(db, { couponId, userIds: `{${userIds.join(',')}}` });
@@ -117,7 +91,7 @@ const issueManyStatement = rawStatement<
       FROM req r LEFT JOIN issued i ON i.user_id = r.u`,
 );
 
-/** Why issueOne took none though the user holds none: the window (by the database's clock) or the quantity. */
+/** Why issuing took none though the user holds none: the window (by the database's clock) or the quantity. */
 export async function refusalReason(db: Db, couponId: number): Promise<'NOT_ACTIVE' | 'SOLD_OUT'> {
   const [row] = await queryRows<{ active: boolean }>(
     db,
