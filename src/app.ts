@@ -24,7 +24,7 @@ import { catalogRoutes } from './modules/catalog/index.js';
 import { couponsModule } from './modules/coupons/index.js';
 import { ordersRoutes } from './modules/orders/index.js';
 import { popularModule } from './modules/popular/index.js';
-import { usersRoutes } from './modules/users/index.js';
+import { UserDirectory, usersRoutes } from './modules/users/index.js';
 
 export interface AppOptions {
   config: Config;
@@ -94,14 +94,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes(ctx));
   // popular: the process (server.ts) reaches the schedule and the start-up run through app.popular.
   const popular = popularModule(ctx, app.log);
+  // Which users exist: read in the background from the start, so a fresh instance answers a
+  // stampede's users from memory (see UserDirectory).
+  const users = new UserDirectory(ctx.db);
+  app.addHook('onReady', async () => void users.warm());
+  app.addHook('onClose', async () => users.stop());
   app.decorate('popular', popular.popular);
   await app.register(
     async (api) => {
       installLoadShedding(api, ctx.config.maxInFlight);
-      await api.register(usersRoutes(ctx));
+      await api.register(usersRoutes(ctx, users));
       await api.register(balanceRoutes(ctx));
       await api.register(catalogRoutes(ctx));
-      await api.register(couponsModule(ctx));
+      await api.register(couponsModule(ctx, users));
       await api.register(ordersRoutes(ctx));
       await api.register(popular.routes);
       await api.register(adminRoutes(ctx, [popular.adminRoutes]));

@@ -37,8 +37,11 @@ export interface IssuedRow {
   expiresAt: Date | string;
 }
 
-/** What issuing did for one user: the row it wrote, or whether the user already held the coupon. */
-export type IssueOutcome = { issued: IssuedRow } | { issued: undefined; alreadyIssued: boolean };
+/**
+ * What issuing did for one user: the row it wrote and how many of the coupon were left after its
+ * statement (0: that statement took the last ones), or whether the user already held the coupon.
+ */
+export type IssueOutcome = { issued: IssuedRow; left: number } | { issued: undefined; alreadyIssued: boolean };
 
 /** {@link issueMany} for one user: `alreadyIssued: false` when none was taken (window or quantity). */
 export async function issueOne(db: Db, couponId: number, userId: number): Promise<IssueOutcome> {
@@ -61,13 +64,13 @@ export async function issueMany(db: Db, couponId: number, userIds: number[]): Pr
   return new Map(
     rows.map((r): [number, IssueOutcome] => [
       Number(r.user_id),
-      r.issued_at ? { issued: { issuedAt: r.issued_at, expiresAt: r.expires_at! } } : { issued: undefined, alreadyIssued: true },
+      r.issued_at ? { issued: { issuedAt: r.issued_at, expiresAt: r.expires_at! }, left: Number(r.left) } : { issued: undefined, alreadyIssued: true },
     ]),
   );
 }
 
 const issueManyStatement = rawStatement<
-  { user_id: number | string; issued_at: Date | string | null; expires_at: Date | string | null; took: boolean },
+  { user_id: number | string; issued_at: Date | string | null; expires_at: Date | string | null; took: boolean; left: number | string | null },
   Record<string, unknown>
 >(
   'coupons_issue_many',
@@ -80,14 +83,14 @@ const issueManyStatement = rawStatement<
         UPDATE coupons SET issued_quantity = issued_quantity + (SELECT count(*) FROM fresh)
         WHERE id = ${sql.placeholder('couponId')}::bigint AND issued_quantity + (SELECT count(*) FROM fresh) <= total_quantity
           AND now() >= issue_start_at AND now() < issue_end_at
-        RETURNING validity_days
+        RETURNING validity_days, total_quantity - issued_quantity AS left
       ), issued AS (
         INSERT INTO coupon_issues (coupon_id, user_id, issued_at, expires_at)
         SELECT ${sql.placeholder('couponId')}::bigint, f.u, now(), now() + make_interval(days => t.validity_days)
         FROM fresh f, taken t
         RETURNING user_id, issued_at, expires_at
       )
-      SELECT r.u AS user_id, i.issued_at, i.expires_at, EXISTS (SELECT 1 FROM taken) AS took
+      SELECT r.u AS user_id, i.issued_at, i.expires_at, EXISTS (SELECT 1 FROM taken) AS took, (SELECT t.left FROM taken t) AS left
       FROM req r LEFT JOIN issued i ON i.user_id = r.u`,
 );
 
@@ -135,18 +138,20 @@ export async function listUserCoupons(db: Db, userId: number): Promise<UserCoupo
 
 /**
  * Whether a coupon is sold out, how many hold it, and (only `withHolders`: callers ask it for
- * coupons whose total is small) every holder, read in one statement so all come from one snapshot
- * (a holder list older than the sold-out flag would turn ALREADY_ISSUED into SOLD_OUT).
+ * coupons whose total is small; with `onlyFinal`, only once it is sold out and the list is final)
+ * every holder, read in one statement so all come from one snapshot (a holder list older than the
+ * sold-out flag would turn ALREADY_ISSUED into SOLD_OUT).
  */
 export async function readHolders(
   db: Db,
   couponId: number,
   withHolders: boolean,
+  onlyFinal = false,
 ): Promise<{ soldOut: boolean; issued: number; holders: number[] } | undefined> {
   const [row] = await queryRows<{ sold_out: boolean; issued: number; holders: Array<number | string> | null }>(
     db,
     sql`SELECT c.issued_quantity >= c.total_quantity AS sold_out, c.issued_quantity AS issued,
-               CASE WHEN ${withHolders}::boolean THEN (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) END AS holders
+               CASE WHEN ${withHolders}::boolean AND (NOT ${onlyFinal}::boolean OR c.issued_quantity >= c.total_quantity) THEN (SELECT array_agg(i.user_id) FROM coupon_issues i WHERE i.coupon_id = c.id) END AS holders
         FROM coupons c WHERE c.id = ${couponId}`,
   );
   return row && { soldOut: row.sold_out, issued: Number(row.issued), holders: (row.holders ?? []).map(Number) };

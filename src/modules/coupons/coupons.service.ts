@@ -5,7 +5,7 @@ import { Combiner } from '../../shared/combiner.js';
 import { InFlight } from '../../shared/in-flight.js';
 import { Lru } from '../../shared/lru.js';
 import { toIso } from '../../shared/time.js';
-import { assertUserExists, UserNotFoundError, userExistenceChecker } from '../users/index.js';
+import { assertUserExists, UserNotFoundError, type UserDirectory } from '../users/index.js';
 import type { CouponGate, GateOutcome, GateVerdict } from './coupon-gate.js';
 import { CouponAlreadyIssuedError, CouponNotActiveError, CouponNotFoundError, CouponSoldOutError } from './coupons.errors.js';
 import { findCoupon, holdersAmong, issueMany, issueOne, readHolders, readIssueState, refusalReason, type CouponRow, type IssueOutcome } from './coupons.repo.js';
@@ -48,10 +48,8 @@ const MEMO_HOLDER_BUDGET = 250_000;
  * questions of one event-loop tick in one query.
  */
 export class CouponIssuer {
-  private readonly knownUsers = new Lru<number, true>(100_000);
   private readonly definitions = new Lru<number, Promise<CouponRow>>(10_000);
   private readonly soldOut: Lru<number, Promise<SoldOut | undefined>>;
-  private readonly userExists: (userId: number) => Promise<boolean>;
   private readonly holderSetMax: number;
   private readonly holds: Batcher<string, boolean>;
   /** Issues this instance has in the database, per coupon, that hold a place the gate reserved. */
@@ -61,9 +59,9 @@ export class CouponIssuer {
   constructor(
     private readonly ctx: AppContext,
     private readonly gate: CouponGate | undefined,
+    private readonly users: UserDirectory,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.userExists = userExistenceChecker(ctx.db);
     this.holderSetMax = ctx.config.couponHolderSetMax;
     this.soldOut = new Lru(Math.max(10, Math.min(1_000, Math.floor(MEMO_HOLDER_BUDGET / Math.max(1, this.holderSetMax)))));
     this.holds = new Batcher(async (pairs) => {
@@ -94,15 +92,20 @@ export class CouponIssuer {
     let verdict = await this.admit(coupon, userId);
     if (verdict === 'FULL' && this.issuing.busy(couponId)) {
       // Every place is held by requests in flight, some of them this instance's: wait for those to
-      // end and ask again, rather than queue on the coupon's row behind them (a stampede's first
-      // moments). Usually the gate then knows the coupon is gone; if not, the database decides.
+      // end rather than queue on the coupon's row behind them (a stampede's first moments). If they
+      // took the last places, this instance is already reading the final holders; else ask again.
       await this.issuing.idle(couponId);
+      const known = await this.soldOut.get(couponId);
+      if (known) return this.refuseSoldOut(known, couponId, userId);
       verdict = await this.admit(coupon, userId);
     }
     if (verdict === 'ALREADY_ISSUED') return this.refuse(new CouponAlreadyIssuedError(couponId, userId), 'gate');
-    if (verdict === 'SOLD_OUT') {
-      // The gate's flag only repeats what the database said; the database's holder list (or its
-      // index) tells a holder (ALREADY_ISSUED) from everyone else, even one the gate's set has missed.
+    if (verdict === 'SOLD_OUT' || verdict === 'FULL') {
+      // SOLD_OUT: the gate's flag only repeats what the database said; the database's holder list
+      // (or its index) tells a holder (ALREADY_ISSUED) from everyone else, even one the gate's set
+      // has missed. FULL: most likely sold out; one read shared by this instance's requests says so,
+      // instead of one each. Only if it is not (places held by other instances' requests in flight,
+      // or by requests that died) does each request ask the database for itself.
       const final = await this.learnSoldOut(coupon);
       if (final) return this.refuseSoldOut(final, couponId, userId);
     }
@@ -156,6 +159,8 @@ export class CouponIssuer {
         if (outcome.alreadyIssued) throw new CouponAlreadyIssuedError(coupon.id, userId);
         throw (await refusalReason(this.ctx.db, coupon.id)) === 'NOT_ACTIVE' ? notActive(coupon) : new CouponSoldOutError(coupon.id);
       }
+      // This statement took the last ones: learn the final holders now, before anyone asks.
+      if (outcome.left === 0) void this.learnSoldOut(coupon);
       return {
         couponId: coupon.id,
         userId,
@@ -216,7 +221,7 @@ export class CouponIssuer {
     const known = this.soldOut.get(coupon.id);
     if (known) return known;
     const withHolders = coupon.totalQuantity <= this.holderSetMax;
-    const pending = readHolders(this.ctx.db, coupon.id, withHolders).then(
+    const pending = readHolders(this.ctx.db, coupon.id, withHolders, true).then(
       (read) => {
         if (read?.soldOut) return { holders: withHolders ? new Set(read.holders) : undefined };
         this.soldOut.delete(coupon.id);
@@ -252,9 +257,7 @@ export class CouponIssuer {
   }
 
   private async assertUser(userId: number): Promise<void> {
-    if (this.knownUsers.get(userId)) return;
-    if (!(await this.userExists(userId))) throw new UserNotFoundError(userId);
-    this.knownUsers.set(userId, true);
+    if (!this.users.has(userId) && !(await this.users.exists(userId))) throw new UserNotFoundError(userId);
   }
 
   /** The coupon's terms (they never change), read once: the first requests of a stampede share one read. */

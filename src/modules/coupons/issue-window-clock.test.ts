@@ -8,6 +8,7 @@ import type { AppContext } from '../../platform/context.js';
 import { queryRows, sql, type Db } from '../../platform/db/db.js';
 import { Metrics } from '../../platform/http/metrics.js';
 import { CouponIssuer } from './coupons.service.js';
+import { UserDirectory } from '../users/index.js';
 
 // The issue window is checked twice: in JavaScript by the issuer's clock, then by the database's own
 // clock in the conditional increment, which alone decides. These tests set the two clocks apart: the
@@ -61,7 +62,7 @@ describe('the issue window by the database clock', () => {
   const setDatabaseClock = (at: Date) => t.database.db.execute(`UPDATE test_clock.setting SET at = '${at.toISOString()}'` as never);
   const issuerAt = (now: Date) => {
     const ctx: AppContext = { config: t.config, database: t.database, db, metrics: new Metrics(), redis: undefined, events: NO_EVENTS, eventSink: undefined };
-    return new CouponIssuer(ctx, undefined, () => now);
+    return new CouponIssuer(ctx, undefined, new UserDirectory(ctx.db), () => now);
   };
   const issuedCount = () => scalar(t.database.db, `SELECT issued_quantity AS v FROM coupons WHERE id = ${coupon.id}`);
   const issueRows = () => scalar(t.database.db, `SELECT count(*) AS v FROM coupon_issues WHERE coupon_id = ${coupon.id}`);

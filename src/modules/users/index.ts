@@ -1,5 +1,6 @@
 export { usersRoutes } from './users.routes.js';
-export { assertUserExists, toUserView, userExistenceChecker, type UserView } from './users.service.js';
+export { assertUserExists, toUserView, type UserView } from './users.service.js';
+export { UserDirectory } from './user-directory.js';
 export { UserNotFoundError } from './users.errors.js';
 export { UserParams, UserBalance } from './users.schema.js';
 export { users } from './users.tables.js';

@@ -1,5 +1,5 @@
 import { eq, inArray } from 'drizzle-orm';
-import type { Db } from '../../platform/db/db.js';
+import { queryRows, sql, type Db } from '../../platform/db/db.js';
 import { users } from './users.tables.js';
 
 export type UserRow = typeof users.$inferSelect;
@@ -19,4 +19,16 @@ export async function userExists(db: Db, id: number): Promise<boolean> {
 export async function existingUserIds(db: Db, ids: number[]): Promise<Set<number>> {
   const rows = await db.select({ id: users.id }).from(users).where(inArray(users.id, ids));
   return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * The ids above `after`, ascending, at most `limit`: one row whose text is the list, which parses
+ * in a fraction of the time `limit` rows would.
+ */
+export async function userIdsAbove(db: Db, after: number, limit: number): Promise<number[]> {
+  const [row] = await queryRows<{ ids: string | null }>(
+    db,
+    sql`SELECT string_agg(id::text, ',' ORDER BY id) AS ids FROM (SELECT id FROM users WHERE id > ${after} ORDER BY id LIMIT ${limit}) u`,
+  );
+  return row?.ids ? row.ids.split(',').map(Number) : [];
 }

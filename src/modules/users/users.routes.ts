@@ -2,9 +2,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
 import { errors } from '../../platform/http/schemas.js';
 import { CreateUserBody, UserBalance } from './users.schema.js';
+import type { UserDirectory } from './user-directory.js';
 import { createUser } from './users.service.js';
 
-export function usersRoutes(ctx: AppContext): FastifyPluginAsync {
+export function usersRoutes(ctx: AppContext, directory: UserDirectory): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: CreateUserBody }>(
       '/users',
@@ -16,7 +17,11 @@ export function usersRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 201: UserBalance, ...errors(400) },
         },
       },
-      async (request, reply) => reply.code(201).send(await createUser(ctx.db, request.body.name.trim())),
+      async (request, reply) => {
+        const user = await createUser(ctx.db, request.body.name.trim());
+        directory.add(user.userId);
+        return reply.code(201).send(user);
+      },
     );
   };
 }
