@@ -26,4 +26,38 @@ describe('Batcher', () => {
     expect(sizes).toEqual([2, 2]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
   });
+
+  it('runs at most maxInFlight loads at once; what is asked meanwhile leaves together when one ends', async () => {
+    const calls: number[][] = [];
+    const pending: Array<() => void> = [];
+    const b = new Batcher<number, number>(
+      (keys) => {
+        calls.push(keys);
+        return new Promise((resolve) => pending.push(() => resolve(new Map(keys.map((k) => [k, k * 10])))));
+      },
+      0,
+      500,
+      1,
+    );
+    const first = b.get(1);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1]]);
+    const later = [b.get(2), b.get(3)];
+    await new Promise((r) => setImmediate(r));
+    const last = b.get(4);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1]]); // still one in flight: 2, 3 and 4 wait
+    pending.shift()!();
+    expect(await first).toBe(10);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+    pending.shift()!();
+    expect(await Promise.all([...later, last])).toEqual([20, 30, 40]);
+    // Nothing in flight: a lone lookup leaves at once.
+    const alone = b.get(5);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(3);
+    pending.shift()!();
+    expect(await alone).toBe(50);
+  });
 });
