@@ -25,7 +25,7 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-/** A route for wrk: a fixed path, or paths cycling over `cycle` (a small Lua script; it costs wrk a little per request). */
+/** A route for wrk: a fixed path, or paths cycling over `cycle` (a small Lua script that picks the next of its pre-formatted requests). */
 export interface WrkRoute {
   name: string;
   path: string;
@@ -38,13 +38,15 @@ export function wrkAvailable(): boolean {
   return spawnSync('wrk', ['--version']).error === undefined;
 }
 
+/** The requests are formatted once, in init() (wrk sets the Host header after the top level has run): per request wrk only picks the next. */
 function cycleScript(pathTemplate: string, values: number[]): string {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-wrk-')), 'cycle.lua');
   const [before, after] = pathTemplate.split('{}') as [string, string];
   fs.writeFileSync(
     file,
-    `local v = {${values.join(',')}}\nlocal n = #v\nlocal i = 0\n` +
-      `request = function()\n  i = i % n + 1\n  return wrk.format(nil, "${before}" .. v[i] .. "${after ?? ''}")\nend\n`,
+    `local v = {${values.join(',')}}\nlocal r = {}\nlocal n = #v\nlocal i = 0\n` +
+      `function init(args)\n  for k = 1, n do r[k] = wrk.format(nil, "${before}" .. v[k] .. "${after ?? ''}") end\nend\n` +
+      `request = function()\n  i = i % n + 1\n  return r[i]\nend\n`,
   );
   return file;
 }
