@@ -120,6 +120,15 @@ export class RedisCouponGate implements CouponGate {
     }
   }
 
+  async markSoldOut(couponId: number): Promise<void> {
+    try {
+      await this.redis.set(keys(couponId)[2], '1');
+    } catch (err) {
+      // Only speed is lost: every instance learns it from the database once.
+      this.onSettleError(err);
+    }
+  }
+
   /**
    * Rebuilds the state from the database: a large coupon's count at once; a small coupon's holder
    * set into a fresh key (same slot), then installed if still missing.

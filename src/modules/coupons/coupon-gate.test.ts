@@ -47,6 +47,14 @@ describe.each([
     expect(await gate.admit(coupon, 1, 2)).toBe('PASS'); // the same user, still in flight
   });
 
+  it('answers SOLD_OUT once told the database called the coupon sold out, whoever asked it', async () => {
+    expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
+    await gate.settle(coupon, 1, 'ISSUED', true);
+    expect(await gate.admit(coupon, 2, 1)).toBe('FULL');
+    await gate.markSoldOut(coupon);
+    expect(await gate.admit(coupon, 2, 1)).toBe('SOLD_OUT');
+  });
+
   it('gives the place back when the database fails, and keeps it when it issues', async () => {
     expect(await gate.admit(coupon, 1, 1)).toBe('ADMITTED');
     await gate.settle(coupon, 1, 'FAILED', true);

@@ -32,6 +32,8 @@ export interface CouponGate {
   admit(couponId: number, userId: number, totalQuantity: number): Promise<GateVerdict>;
   /** Records the database's answer for a request the gate let through; never throws. */
   settle(couponId: number, userId: number, outcome: GateOutcome, admitted: boolean): Promise<void>;
+  /** Records that the database said the coupon is sold out (final), whoever asked it; never throws. */
+  markSoldOut(couponId: number): Promise<void>;
 }
 
 /**
@@ -91,5 +93,10 @@ export class MemoryCouponGate implements CouponGate {
     if (outcome === 'ISSUED') s.count++;
     if (outcome === 'SOLD_OUT') s.soldOut = true;
     if (admitted) s.pending.delete(userId);
+  }
+
+  async markSoldOut(couponId: number): Promise<void> {
+    const s = await this.states.get(couponId)?.catch(() => undefined);
+    if (s) s.soldOut = true;
   }
 }

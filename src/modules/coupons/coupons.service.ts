@@ -223,7 +223,11 @@ export class CouponIssuer {
     const withHolders = coupon.totalQuantity <= this.holderSetMax;
     const pending = readHolders(this.ctx.db, coupon.id, withHolders, true).then(
       (read) => {
-        if (read?.soldOut) return { holders: withHolders ? new Set(read.holders) : undefined };
+        if (read?.soldOut) {
+          // Every instance's gate then answers SOLD_OUT, not FULL, without asking its database.
+          void this.gate?.markSoldOut(coupon.id);
+          return { holders: withHolders ? new Set(read.holders) : undefined };
+        }
         this.soldOut.delete(coupon.id);
         return undefined;
       },
