@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { REDIS_URL } from './helpers/databases.js';
+import { deleteKeysUnder } from './helpers/redis-keys.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.js';
 
@@ -35,12 +37,14 @@ describe('PostgreSQL away and back (race: PostgreSQL server)', () => {
   let base: string;
   const ids = { product: 0, rich: 0, poor: 0, coupon: 0, paidOrder: 0, unpaidOrder: 0 };
 
+  const redisPrefix = `outage-${randomBytes(4).toString('hex')}:`;
+
   beforeAll(async () => {
     pgp = await startPrivatePostgres();
     app = await startInstance({
       DATABASE_URL: pgp.url,
       REDIS_URL,
-      REDIS_PREFIX: `outage-${randomBytes(4).toString('hex')}:`,
+      REDIS_PREFIX: redisPrefix,
       ADMIN_TOKEN: TOKEN,
       SEED_DEMO: 'false',
       DB_POOL_SIZE: '10',
@@ -74,6 +78,9 @@ describe('PostgreSQL away and back (race: PostgreSQL server)', () => {
   afterAll(async () => {
     await app?.stop();
     await pgp?.destroy();
+    const redis = new Redis(REDIS_URL);
+    await deleteKeysUnder(redis, redisPrefix);
+    redis.disconnect();
   });
 
   // Every route that needs the database, with a body it would otherwise accept.
