@@ -123,6 +123,14 @@ export function loadConfig(env: Env = process.env): Config {
     }
     return Number(raw);
   };
+  // Unset: undefined (the caller's default); anything but true or false is a problem.
+  const bool = (name: string): boolean | undefined => {
+    const raw = str(name);
+    if (raw === undefined) return undefined;
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    problems.push(`${name} must be true or false, got "${raw}"`);
+    return undefined;
+  };
   const token = (name: string, fallback: string, pattern: RegExp): string => {
     const raw = str(name) ?? fallback;
     if (!pattern.test(raw)) problems.push(`${name} must match ${pattern.source}, got "${raw}"`);
@@ -153,14 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = str('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const seedRaw = str('SEED_DEMO');
-  if (seedRaw !== undefined && seedRaw !== 'true' && seedRaw !== 'false') {
-    problems.push(`SEED_DEMO must be true or false, got "${seedRaw}"`);
-  }
-  const coalescingRaw = str('ANSWER_COALESCING');
-  if (coalescingRaw !== undefined && coalescingRaw !== 'true' && coalescingRaw !== 'false') {
-    problems.push(`ANSWER_COALESCING must be true or false, got "${coalescingRaw}"`);
-  }
+  const seedDemo = bool('SEED_DEMO');
+  const answerCoalescing = bool('ANSWER_COALESCING');
   const adminToken = str('ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     problems.push(`ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters long (it has ${adminToken.length})`);
@@ -200,8 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
     popularRefreshSeconds: int('POPULAR_REFRESH_SECONDS', 30, 1, 86_400),
     timezone,
     logLevel,
-    seedDemo: seedRaw === undefined ? databaseUrl === undefined : seedRaw === 'true',
-    answerCoalescing: coalescingRaw !== 'false',
+    seedDemo: seedDemo ?? databaseUrl === undefined,
+    answerCoalescing: answerCoalescing ?? true,
     dbPoolSize: int('DB_POOL_SIZE', 20, 1, 1000),
     // The SPEC's bound is 30 s; tests set less.
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 500, 30_000),
