@@ -30,7 +30,7 @@ import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
-import { runWrkScenario, wrkAvailable, wrkReadRoutes, wrkTable, type WrkResult } from './wrk.js';
+import { runWrkScenario, wrkAvailable, wrkBareScenario, wrkReadRoutes, wrkTable, type WrkResult } from './wrk.js';
 
 // At least 16 characters: the service refuses a shorter admin token.
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -170,14 +170,7 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
  * bodies, answered 409), and for the flash sale pgbench on one hot row as well.
  */
 async function wrkEveryScenario(f: Fixture, databaseUrl: string, pid: number | undefined): Promise<void> {
-  const bareRun = async (s: Scenario) => {
-    const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
-    try {
-      return await runWrkScenario(bareProc.baseUrl, s, duration, bareProc.process.pid);
-    } finally {
-      await bareProc.stop();
-    }
-  };
+  const bareRun = (s: Scenario) => wrkBareScenario(s, duration);
   const hello: Scenario = { name: 'bare', path: () => '/hello' };
   const cpu = (r: WrkResult) => (r.cpuUs === undefined ? '?' : r.cpuUs.toFixed(0));
   console.log(`\npostgres + Redis — every scenario under wrk (1 thread, 50 connections, ${duration}s each), each right after its yardstick`);

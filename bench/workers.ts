@@ -13,22 +13,13 @@ import pg from 'pg';
 import { startProcess, type Scenario } from './lib.js';
 import { TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
-import { runWrkScenario } from './wrk.js';
+import { runWrkScenario, wrkBareScenario } from './wrk.js';
 
 const duration = Number(process.env['BENCH_DURATION'] ?? 10);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 1);
 const databaseUrl = process.env['DATABASE_URL'];
 const redisUrl = process.env['REDIS_URL'];
 if (!databaseUrl || !redisUrl) throw new Error('set DATABASE_URL and REDIS_URL');
-
-async function bare(s: Scenario) {
-  const proc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
-  try {
-    return await runWrkScenario(proc.baseUrl, s, duration, proc.process.pid);
-  } finally {
-    await proc.stop();
-  }
-}
 
 async function main(): Promise<void> {
   execSync('npm run build --silent', { stdio: 'inherit' });
@@ -61,7 +52,7 @@ async function main(): Promise<void> {
         const app = await startProcess(['dist/src/server.js'], env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
         try {
           for (const s of scenarios) {
-            const b = await bare(hello);
+            const b = await wrkBareScenario(hello, duration);
             const r = await runWrkScenario(app.baseUrl, s, duration);
             const bad = r.non2xx > 0 ? ` (${r.non2xx} not 2xx)` : '';
             console.log(`| ${round} | ${workers} | ${s.name}${bad} | ${Math.round(b.rps)} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / b.rps).toFixed(2)} |`);

@@ -109,14 +109,24 @@ function wrk(url: string, script: string | undefined, seconds: number, pid: numb
   });
 }
 
-/** wrk on the bare route alone: its own process, stopped before anything else runs. */
-export async function wrkBare(seconds: number): Promise<WrkResult> {
+/** `run` against the bare Fastify server (bench/bare-server.ts), in a process of its own, stopped before anything else runs. */
+async function onBareServer<R>(run: (baseUrl: string, pid: number | undefined) => Promise<R>): Promise<R> {
   const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
   try {
-    return await runWrk(bareProc.baseUrl, '/hello', seconds, bareProc.process.pid);
+    return await run(bareProc.baseUrl, bareProc.process.pid);
   } finally {
     await bareProc.stop();
   }
+}
+
+/** wrk on the bare route alone: its own process, stopped before anything else runs. */
+export function wrkBare(seconds: number): Promise<WrkResult> {
+  return onBareServer((baseUrl, pid) => runWrk(baseUrl, '/hello', seconds, pid));
+}
+
+/** A scenario's requests under wrk against the bare server (GET /hello, or POST /refuse for a refusal's yardstick). */
+export function wrkBareScenario(s: Scenario, seconds: number): Promise<WrkResult & { non2xx: number }> {
+  return onBareServer((baseUrl, pid) => runWrkScenario(baseUrl, s, seconds, pid));
 }
 
 /** wrk on the bare Fastify route (a process of its own, stopped before the next run), then on each service route. */
