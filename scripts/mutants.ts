@@ -29,6 +29,8 @@ const T = {
   balanceRace: 'test/balance-race.test.ts',
   inFlight: 'test/idempotency-in-flight.test.ts',
   catalog: 'src/modules/catalog/catalog.test.ts',
+  lookups: 'src/platform/db/lookups.test.ts',
+  lookupsServer: 'test/lookups.test.ts',
   admin: 'src/modules/admin/admin.test.ts',
   coupons: 'src/modules/coupons/coupons.test.ts',
   userCoupons: 'src/modules/coupons/user-coupons.test.ts',
@@ -70,6 +72,8 @@ const F = {
   combiner: 'src/shared/combiner.ts',
   outboxRepo: 'src/platform/events/outbox.repo.ts',
   relay: 'src/platform/events/relay.ts',
+  prepared: 'src/platform/db/prepared.ts',
+  lookups: 'src/platform/db/lookups.ts',
 } as const;
 
 const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
@@ -79,6 +83,25 @@ const DB_WINDOW = 'AND now() >= issue_start_at AND now() < issue_end_at\n';
 const QUANTITY = 'AND issued_quantity + (SELECT count(*) FROM fresh) <= total_quantity\n';
 
 export const MUTANTS: Mutant[] = [
+  // Reads by id: each caller its own row, one index probe per id, planned once.
+  {
+    id: 'lookups.answers-shifted',
+    rule: 'each lookup answers the row of its own id, column by column',
+    edits: one(F.prepared, 'keys.forEach((k, i) => (row[k] = values[i]));', 'keys.forEach((k, i) => (row[k] = values[(i + 1) % keys.length]));'),
+    tests: [T.lookups],
+  },
+  {
+    id: 'lookups.scan-the-table',
+    rule: 'a lookup probes the primary key once per id, whatever the size of the table',
+    edits: one(F.prepared, '= wanted.id LIMIT 1) t`', '= wanted.id) t`'),
+    tests: [T.lookupsServer],
+  },
+  {
+    id: 'lookups.custom-plans',
+    rule: 'lookups are planned once per connection (generic plans)',
+    edits: one(F.lookups, ' -c plan_cache_mode=force_generic_plan', ''),
+    tests: [T.lookupsServer],
+  },
   // Balance: the limit, the bounds of one charge, the ledger, no lost update.
   {
     id: 'balance.limit-equal-refused',

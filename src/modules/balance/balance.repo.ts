@@ -37,14 +37,8 @@ export async function findBalance(db: Db, userId: number): Promise<BalanceRow | 
   return row;
 }
 
-/** The committed balance when the lookup runs; lookups in the same tick share one prepared query. Root handle only. */
-export const loadBalance = batchedById((db) =>
-  db
-    .select(balanceColumns)
-    .from(users)
-    .where(sql`${users.id} = ANY(${sql.placeholder('ids')})`)
-    .prepare('balances_by_user_ids'),
-);
+/** The committed balance when the lookup runs; lookups in the same tick share one statement (batchedById). Root handle only. */
+export const loadBalance: (db: Db, id: number) => Promise<BalanceRow | undefined> = batchedById('balances_by_user_ids', users, balanceColumns);
 
 export type HistoryRow = typeof balanceHistory.$inferSelect;
 

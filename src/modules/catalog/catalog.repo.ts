@@ -19,15 +19,9 @@ export async function findProductById(db: Db, id: number): Promise<ProductRow | 
 
 /**
  * The product as committed when the lookup runs; lookups arriving in the same tick share one
- * prepared `id = ANY(…)` query. Only for the root handle, never inside a transaction.
+ * statement (batchedById). Only for the root handle, never inside a transaction.
  */
-export const loadProduct = batchedById((db) =>
-  db
-    .select(columns)
-    .from(products)
-    .where(sql`${products.id} = ANY(${sql.placeholder('ids')})`)
-    .prepare('catalog_products_by_ids'),
-);
+export const loadProduct: (db: Db, id: number) => Promise<ProductRow | undefined> = batchedById('catalog_products_by_ids', products, columns);
 
 /** Products after `afterId` by id; one more than `limit` is read to know whether a next page exists. */
 export async function listProductsAfter(db: Db, afterId: number, limit: number): Promise<ProductRow[]> {

@@ -6,6 +6,8 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
+import { int8AsNumber } from './int8.js';
+import { pgliteLookups, postgresLookups, type Lookups } from './lookups.js';
 
 /** A database handle or an open transaction: repositories take either as their first argument. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -18,12 +20,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// Ids and money are int8; every value we store fits in a double, so read them as numbers.
-pg.types.setTypeParser(20, (v: string) => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${v} exceeds the safe integer range`);
-  return n;
-});
+pg.types.setTypeParser(20, int8AsNumber);
+
+const lookupsByDb = new WeakMap<Db, Lookups>();
+
+/** The lookups (lookups.ts) of a root handle made by {@link openDatabase}. */
+export function lookupsOf(db: Db): Lookups {
+  const lookups = lookupsByDb.get(db);
+  if (!lookups) throw new Error('lookups run on a root handle made by openDatabase, never inside a transaction');
+  return lookups;
+}
 
 export interface DatabaseOptions {
   url?: string | undefined;
@@ -50,18 +56,23 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
     const db = drizzlePg(pool) as unknown as Db;
+    const lookups = postgresLookups(opts.url, opts.applicationName ?? 'ecommerce');
+    lookupsByDb.set(db, lookups);
     return {
       db,
       kind: 'postgres',
       ping: async () => {
         await pool.query('SELECT 1');
       },
-      close: () => pool.end(),
+      close: async () => {
+        await Promise.all([pool.end(), lookups.close()]);
+      },
     };
   }
   if (opts.pgliteDir) fs.mkdirSync(path.dirname(opts.pgliteDir), { recursive: true });
   const client = await PGlite.create(opts.pgliteDir ? { dataDir: opts.pgliteDir } : {});
   const db = drizzlePglite(client) as unknown as Db;
+  lookupsByDb.set(db, pgliteLookups(client));
   return {
     db,
     kind: 'pglite',

@@ -1,6 +1,7 @@
-import type { SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
-import type { Db } from './db.js';
+import { getTableName, type SQL } from 'drizzle-orm';
+import { PgDialect, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
+import { lookupsOf, type Db } from './db.js';
+import { LOOKUPS_IN_FLIGHT } from './lookups.js';
 import { Batcher } from '../../shared/batcher.js';
 
 /**
@@ -21,26 +22,38 @@ export function perDatabase<P>(build: (db: Db) => P): (db: Db) => P {
 }
 
 /**
- * Executions of one batched lookup in flight at once. Unbounded (one per tick), a read under wrk
- * sent many small statements at once, which PostgreSQL's backends then ran side by side on the
- * same cores as the service: 0.62 of the bare route (median of 8 alternated rounds), p99 25–400 ms.
- * Two: 0.85, p99 6–23 ms; one: 0.78 (each batch waits for the round trip of the one before).
+ * A read by primary key for the hot routes (a product with its stock, a balance): the lookups asked
+ * in the same tick share one execution, each caller gets its own row, or undefined. The statement
+ * probes the key once per id (`unnest` then a `LIMIT 1` lateral read, which the planner cannot turn
+ * into a scan of the table), so its cost follows the batch, not the table; it runs on the
+ * database's lookup connections (lookups.ts). At most {@link LOOKUPS_IN_FLIGHT} executions run at
+ * once; lookups asked meanwhile leave together in the next. Each answer still comes from a
+ * statement that started after it was asked. Root handle only.
  */
-export const LOOKUPS_IN_FLIGHT = 2;
-
-/**
- * Lookups by id that arrive in the same tick share one execution of a statement taking `ids`
- * (an `id = ANY($ids)` query); each caller gets its own row, or undefined. Root handle only.
- * At most {@link LOOKUPS_IN_FLIGHT} executions run at once; lookups asked meanwhile leave together
- * in the next. Each answer still comes from a statement that started after it was asked.
- */
-export function batchedById<R extends { id: number }>(
-  prepare: (db: Db) => { execute(params: { ids: number[] }): Promise<R[]> },
-): (db: Db, id: number) => Promise<R | undefined> {
+export function batchedById<C extends Record<string, PgColumn>>(
+  name: string,
+  table: PgTable,
+  columns: C & { id: PgColumn },
+): (db: Db, id: number) => Promise<{ [K in keyof C]: C[K]['_']['data'] } | undefined> {
+  type Row = { [K in keyof C]: C[K]['_']['data'] };
+  const keys = Object.keys(columns) as Array<keyof C & string>;
+  const names = keys.map((k) => `"${columns[k]!.name}"`).join(', ');
+  const text =
+    `SELECT ${keys.map((k) => `t."${columns[k]!.name}"`).join(', ')} FROM unnest($1::bigint[]) AS wanted(id) ` +
+    `CROSS JOIN LATERAL (SELECT ${names} FROM "${getTableName(table)}" WHERE "${columns.id.name}" = wanted.id LIMIT 1) t`;
+  const idAt = keys.indexOf('id');
   const batcherFor = perDatabase((db) => {
-    const statement = prepare(db);
-    return new Batcher<number, R | undefined>(
-      async (ids) => new Map((await statement.execute({ ids })).map((r) => [r.id, r])),
+    const lookups = lookupsOf(db);
+    return new Batcher<number, Row | undefined>(
+      async (ids) => {
+        const found = new Map<number, Row>();
+        for (const values of await lookups.rows(name, text, [ids])) {
+          const row = {} as Record<string, unknown>;
+          keys.forEach((k, i) => (row[k] = values[i]));
+          found.set(values[idAt] as number, row as Row);
+        }
+        return found;
+      },
       undefined,
       500,
       LOOKUPS_IN_FLIGHT,
