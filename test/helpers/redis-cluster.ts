@@ -22,7 +22,22 @@ export class PrivateRedisCluster {
     private readonly dir: string,
   ) {}
 
+  /**
+   * Ports come from freePort(), which lets the port go before redis-server binds it: under a full
+   * test run another process (a client's ephemeral port, another private server) can take it in
+   * between, and `--cluster create` then fails. Such a start is retried on new ports, twice.
+   */
   static async start(masters = 3): Promise<PrivateRedisCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await PrivateRedisCluster.startOnce(masters);
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
+  }
+
+  private static async startOnce(masters: number): Promise<PrivateRedisCluster> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-cluster-'));
     const ports: number[] = [];
     const children: ChildProcess[] = [];
@@ -44,7 +59,11 @@ export class PrivateRedisCluster {
         children.push(child);
       }
       for (const port of ports) await waitFor(() => portOpen(port), `redis-server on ${port} to listen`);
-      await run(CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+      await run(CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']).catch(
+        (err: { stdout?: string; stderr?: string; message: string }) => {
+          throw new Error(`redis-cli --cluster create failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+        },
+      );
       for (const port of ports) {
         await waitFor(async () => (await run(CLI, ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok'), `node ${port} to see the cluster ok`);
       }
