@@ -27,7 +27,8 @@ export function adminRoutes(ctx: AppContext, more: FastifyPluginAsync[] = []): F
       },
       async (request, reply) => {
         const { name, price, stock } = request.body;
-        return reply.code(201).send(await createProduct(ctx.db, { name: name.trim(), price, stock }));
+        reply.code(201);
+        return createProduct(ctx.db, { name: name.trim(), price, stock });
       },
     );
 
@@ -58,7 +59,10 @@ export function adminRoutes(ctx: AppContext, more: FastifyPluginAsync[] = []): F
           response: { 201: Coupon, ...errors(400, 401, 403) },
         },
       },
-      async (request, reply) => reply.code(201).send(await defineCoupon(ctx.db, request.body)),
+      async (request, reply) => {
+        reply.code(201);
+        return defineCoupon(ctx.db, request.body);
+      },
     );
   };
 }

@@ -23,7 +23,8 @@ export function balanceRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { status, body } = await chargeBalance(ctx, request.params.userId, request.body.amount, request.headers['idempotency-key']);
-        return reply.code(status).send(body);
+        reply.code(status);
+        return body;
       },
     );
 

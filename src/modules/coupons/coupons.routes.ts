@@ -20,7 +20,10 @@ export function couponsRoutes(ctx: AppContext, issuer: CouponIssuer): FastifyPlu
           response: { 201: IssuedCoupon, ...errors(400, 404, 409) },
         },
       },
-      async (request, reply) => reply.code(201).send(await issuer.issue(request.body.couponId, request.body.userId)),
+      async (request, reply) => {
+        reply.code(201);
+        return issuer.issue(request.body.couponId, request.body.userId);
+      },
     );
 
     app.get<{ Params: UserParams }>(

@@ -27,7 +27,8 @@ export function ordersRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { status, body } = await placeOrder(ctx, request.body, request.headers['idempotency-key']);
-        return reply.code(status).send(body);
+        reply.code(status);
+        return body;
       },
     );
 
@@ -47,7 +48,8 @@ export function ordersRoutes(ctx: AppContext): FastifyPluginAsync {
       },
       async (request, reply) => {
         const { status, body } = await payOrder(ctx, request.body.orderId, request.headers['idempotency-key']);
-        return reply.code(status).send(body);
+        reply.code(status);
+        return body;
       },
     );
 

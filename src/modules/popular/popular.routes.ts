@@ -35,9 +35,9 @@ export function popularRoutes(popular: PopularProducts): FastifyPluginAsync {
         const snapshot = popular.cache.current();
         reply.headers(snapshot.headers);
         const ifNoneMatch = request.headers['if-none-match'];
-        if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, snapshot.etag)) return reply.code(304).send();
+        if (ifNoneMatch !== undefined && matchesEtag(ifNoneMatch, snapshot.etag)) reply.code(304).send();
         // A string is sent as it is: the JSON was built once, when the run was installed.
-        return reply.send(snapshot.body);
+        else reply.send(snapshot.body);
       },
     );
   };

@@ -20,7 +20,8 @@ export function usersRoutes(ctx: AppContext, directory: UserDirectory): FastifyP
       async (request, reply) => {
         const user = await createUser(ctx.db, request.body.name.trim());
         directory.add(user.userId);
-        return reply.code(201).send(user);
+        reply.code(201);
+        return user;
       },
     );
   };

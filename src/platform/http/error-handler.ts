@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, onResponseHookHandler } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler } from 'fastify';
 import { isDatabaseUnavailable, PgCode, pgCode } from '../db/pg-errors.js';
 import { OncePerInterval } from '../../shared/once-per-interval.js';
 import { AppError, type ErrorBody } from './errors.js';
@@ -16,7 +16,10 @@ interface ValidationIssue {
  */
 export function installErrorHandling(app: FastifyInstance, notFound: { onResponse: onResponseHookHandler }): void {
   const unavailable = new OncePerInterval(10_000);
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  // The handlers below send and return nothing: a handler that returns the reply hands Fastify a
+  // thenable, and Fastify then waits for the response to finish through stream listeners of its
+  // own (`reply.then`), a few µs per answer while answer coalescing holds it (decisions.md).
+  const answerError = (err: FastifyError, request: FastifyRequest, reply: FastifyReply): unknown => {
     if (err instanceof AppError) {
       if (err.statusCode === 500) request.log.error({ err }, 'request failed');
       // Protective answers tell the client when to come back.
@@ -63,6 +66,9 @@ export function installErrorHandling(app: FastifyInstance, notFound: { onRespons
     request.log.error({ err }, 'unexpected failure');
     const body: ErrorBody = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
     return reply.code(500).send(body);
+  };
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    answerError(err, request, reply);
   });
 
   const allowedMethods = trackRouteMethods(app);
@@ -71,10 +77,11 @@ export function installErrorHandling(app: FastifyInstance, notFound: { onRespons
     const allowed = allowedMethods(path);
     if (allowed.length > 0) {
       const body: ErrorBody = { code: 'METHOD_NOT_ALLOWED', message: `${path} answers ${allowed.join(', ')}, not ${request.method}` };
-      return reply.code(405).header('allow', allowed.join(', ')).send(body);
+      reply.code(405).header('allow', allowed.join(', ')).send(body);
+      return;
     }
     const body: ErrorBody = { code: 'NOT_FOUND', message: `Route ${request.method} ${path} not found` };
-    return reply.code(404).send(body);
+    reply.code(404).send(body);
   });
 }
 

@@ -40,7 +40,8 @@ export function healthRoutes(ctx: AppContext): FastifyPluginAsync {
         if (ctx.redis) checks['redis'] = await probe(() => ctx.redis!.ping());
         if (ctx.eventSink?.name === 'nats') checks['nats'] = await probe(() => ctx.eventSink!.ping());
         const ready = Object.values(checks).every((c) => c === 'up');
-        return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+        reply.code(ready ? 200 : 503);
+        return { status: ready ? 'ready' : 'unavailable', checks };
       },
     );
   };
