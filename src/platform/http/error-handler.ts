@@ -19,19 +19,21 @@ export function installErrorHandling(app: FastifyInstance, notFound: { onRespons
   // The handlers below send and return nothing: a handler that returns the reply hands Fastify a
   // thenable, and Fastify then waits for the response to finish through stream listeners of its
   // own (`reply.then`), a few µs per answer while answer coalescing holds it (decisions.md).
-  const answerError = (err: FastifyError, request: FastifyRequest, reply: FastifyReply): unknown => {
+  const answerError = (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     if (err instanceof AppError) {
       if (err.statusCode === 500) request.log.error({ err }, 'request failed');
       // Protective answers tell the client when to come back.
       if ((err.code === 'SERVICE_UNAVAILABLE' || err.code === 'RATE_LIMITED') && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
-      return reply.code(err.statusCode).send(err.toBody());
+      reply.code(err.statusCode).send(err.toBody());
+      return;
     }
     if (isDatabaseUnavailable(err)) {
       // Nothing was done (no connection, or its transaction died with it); one line per interval, no stack.
       const n = unavailable.hit();
       if (n !== undefined) request.log.warn({ cause: String(err.message) }, `database unreachable: ${n} request(s) answered 503 since the last report`);
       const body: ErrorBody = { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable; retry later' };
-      return reply.code(503).header('retry-after', '1').send(body);
+      reply.code(503).header('retry-after', '1').send(body);
+      return;
     }
     if (err.validation) {
       const part = err.validationContext ?? 'request';
@@ -49,27 +51,28 @@ export function installErrorHandling(app: FastifyInstance, notFound: { onRespons
       const unknownFields = issues.filter((i) => i.message === 'is not a known field').map((i) => i.field);
       const message = unknownFields.length > 0 ? `Unknown field(s): ${unknownFields.join(', ')}` : err.message;
       const body: ErrorBody = { code: 'VALIDATION_ERROR', message, details: { issues } };
-      return reply.code(400).send(body);
+      reply.code(400).send(body);
+      return;
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Fastify's own client errors: malformed or empty JSON, wrong content type, body too large.
       const body: ErrorBody = { code: 'VALIDATION_ERROR', message: clientMessage(err) };
-      return reply.code(400).send(body);
+      reply.code(400).send(body);
+      return;
     }
     const sqlState = pgCode(err);
     if (sqlState === PgCode.characterNotInRepertoire || sqlState === PgCode.untranslatableCharacter) {
       // Text the database cannot store (a stray byte sequence the schema let through) is bad input.
       const body: ErrorBody = { code: 'VALIDATION_ERROR', message: 'Text contains characters that cannot be stored' };
-      return reply.code(400).send(body);
+      reply.code(400).send(body);
+      return;
     }
     request.log.error({ err }, 'unexpected failure');
     const body: ErrorBody = { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
-    return reply.code(500).send(body);
+    reply.code(500).send(body);
   };
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    answerError(err, request, reply);
-  });
+  app.setErrorHandler(answerError);
 
   const allowedMethods = trackRouteMethods(app);
   app.setNotFoundHandler({ onResponse: notFound.onResponse } as Parameters<FastifyInstance['setNotFoundHandler']>[0], (request, reply) => {
