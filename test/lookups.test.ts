@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertNumberedProducts } from './helpers/products.js';
 import { loadProduct } from '../src/modules/catalog/catalog.repo.js';
 import { lookupsOf, openDatabase, queryRows, type Database } from '../src/platform/db/db.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
@@ -16,12 +17,7 @@ describe('lookups on PostgreSQL', () => {
     server = await createServerDatabase();
     database = await openDatabase({ url: server.url, poolSize: 4 });
     await runMigrations(database, server.url);
-    const rows = await queryRows<{ id: number }>(
-      database.db,
-      sql`INSERT INTO products (name, price, stock) SELECT 'lookup ' || g, 1000 + g, g FROM generate_series(1, 1000) g RETURNING id`,
-    );
-    ids = rows.map((r) => r.id).sort((a, b) => a - b);
-    await database.db.execute(sql`ANALYZE products`);
+    ids = await insertNumberedProducts(database.db, 1_000);
   });
   afterAll(async () => {
     await database.close();

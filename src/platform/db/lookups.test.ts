@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertNumberedProducts } from '../../../test/helpers/products.js';
 import { createServerDatabase, onServer, type ServerDatabase } from '../../../test/helpers/databases.js';
 import { loadProduct } from '../../modules/catalog/catalog.repo.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
-import { lookupsOf, openDatabase, queryRows, type Database } from './db.js';
+import { lookupsOf, openDatabase, type Database } from './db.js';
 import { runMigrations } from './migrate.js';
 
 // Reads by primary key (lookups.ts, batchedById in prepared.ts), on PGlite and on the server alike.
@@ -15,12 +16,7 @@ describe('lookups by id', () => {
     server = onServer ? await createServerDatabase() : undefined;
     database = await openDatabase({ url: server?.url, poolSize: 4 });
     await runMigrations(database, server?.url);
-    const rows = await queryRows<{ id: number }>(
-      database.db,
-      sql`INSERT INTO products (name, price, stock) SELECT 'lookup ' || g, 1000 + g, g FROM generate_series(1, 1000) g RETURNING id`,
-    );
-    ids = rows.map((r) => r.id).sort((a, b) => a - b);
-    await database.db.execute(sql`ANALYZE products`);
+    ids = await insertNumberedProducts(database.db, 1_000);
   });
   afterAll(async () => {
     await database.close();
