@@ -99,7 +99,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'lookups.custom-plans',
     rule: 'lookups are planned once per connection (generic plans)',
-    edits: one(F.lookups, ' -c plan_cache_mode=force_generic_plan', ''),
+    edits: one(F.lookups, "['plan_cache_mode=force_generic_plan']", '[]'),
     tests: [T.lookupsServer],
   },
   // Balance: the limit, the bounds of one charge, the ledger, no lost update.

@@ -28,7 +28,7 @@ describe('lookups on PostgreSQL', () => {
     const lookups = lookupsOf(database.db);
     const [[mode]] = (await lookups.rows('test_plan_mode', 'SELECT current_setting($1)', ['plan_cache_mode'])) as [[string]];
     expect(mode).toBe('force_generic_plan');
-    // The product lookup's own statement, by name, on a lookup connection: its plan after many executions.
+    // The product lookup's own statement, by name, on the lookup connection that ran it: generic plans only.
     const batch = ids.slice(100, 142);
     for (let i = 0; i < 8; i++) await loadProduct(database.db, batch[i]!);
     const plans = await lookups.rows('test_prepared', 'SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1', [
@@ -37,8 +37,8 @@ describe('lookups on PostgreSQL', () => {
     expect(plans.length).toBe(1);
     const [statement, generic, custom] = plans[0] as [string, number, number];
     expect([Number(generic) > 0, Number(custom)]).toEqual([true, 0]);
-    // A batch of 42 ids out of 1,000 rows: a scan of the table would be the cheaper plan for
-    // `id = ANY($1)`; the lateral LIMIT 1 keeps one index probe per id.
+    // That statement explained for a batch of 42 ids out of 1,000 rows: a scan of the table would
+    // be the cheaper plan for `id = ANY($1)`; the lateral LIMIT 1 keeps one index probe per id.
     const plan = await lookups.rows('test_explain', `EXPLAIN (COSTS OFF) ${statement.replace('$1', `'{${batch.join(',')}}'`)}`, []);
     const text = plan.map((r) => r[0]).join('\n');
     expect(text).toMatch(/Index Scan using products_pkey/);

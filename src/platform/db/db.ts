@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import { int8AsNumber } from './int8.js';
 import { pgliteLookups, postgresLookups, type Lookups } from './lookups.js';
+import { openPool } from './pg-pool.js';
 
 /** A database handle or an open transaction: repositories take either as their first argument. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -42,19 +43,7 @@ export interface DatabaseOptions {
 /** Opens PostgreSQL when a URL is given, else embedded PGlite. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.poolSize ?? 20,
-      application_name: opts.applicationName ?? 'ecommerce',
-      options: '-c TimeZone=UTC -c statement_timeout=15000',
-      // A saturated pool fails a request after 5 s instead of queueing it without end.
-      connectionTimeoutMillis: 5_000,
-    });
-    // A client that loses its connection (database restart, failover, a killed backend) must fail
-    // its query, not crash the process: idle clients report through the pool, checked-out ones
-    // through their own 'error' event, which needs a listener from the start.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
+    const pool = openPool(opts.url, opts.poolSize ?? 20, opts.applicationName ?? 'ecommerce');
     const db = drizzlePg(pool) as unknown as Db;
     const lookups = postgresLookups(opts.url, opts.applicationName ?? 'ecommerce');
     lookupsByDb.set(db, lookups);

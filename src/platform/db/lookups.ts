@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
 import { int8AsNumber } from './int8.js';
+import { openPool } from './pg-pool.js';
 
 /**
  * Executions of one batched lookup in flight at once (and so the connections a PostgreSQL
@@ -35,15 +35,7 @@ export interface Lookups {
  * lookup opens a new one.
  */
 export function postgresLookups(connectionString: string, applicationName: string): Lookups {
-  const pool = new pg.Pool({
-    connectionString,
-    max: LOOKUPS_IN_FLIGHT,
-    application_name: `${applicationName}-lookups`,
-    options: '-c TimeZone=UTC -c statement_timeout=15000 -c plan_cache_mode=force_generic_plan',
-    connectionTimeoutMillis: 5_000,
-  });
-  pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  const pool = openPool(connectionString, LOOKUPS_IN_FLIGHT, `${applicationName}-lookups`, ['plan_cache_mode=force_generic_plan']);
   return {
     rows: async (name, text, values) => (await pool.query<unknown[]>({ name, text, values, rowMode: 'array' })).rows,
     close: () => pool.end(),

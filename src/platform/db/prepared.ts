@@ -39,7 +39,7 @@ export function batchedById<C extends Record<string, PgColumn>>(
   const keys = Object.keys(columns) as Array<keyof C & string>;
   const names = keys.map((k) => `"${columns[k]!.name}"`).join(', ');
   const text =
-    `SELECT ${keys.map((k) => `t."${columns[k]!.name}"`).join(', ')} FROM unnest($1::bigint[]) AS wanted(id) ` +
+    `SELECT t.* FROM unnest($1::bigint[]) AS wanted(id) ` +
     `CROSS JOIN LATERAL (SELECT ${names} FROM "${getTableName(table)}" WHERE "${columns.id.name}" = wanted.id LIMIT 1) t`;
   const idAt = keys.indexOf('id');
   const batcherFor = perDatabase((db) => {
