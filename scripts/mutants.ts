@@ -47,6 +47,8 @@ const T = {
   stock: 'src/modules/catalog/stock.test.ts',
   relay: 'src/platform/events/relay.test.ts',
   dataPlatform: 'test/data-platform.test.ts',
+  loadShedding: 'src/platform/http/load-shedding.test.ts',
+  requestId: 'src/platform/http/request-id.test.ts',
 } as const;
 
 const F = {
@@ -74,6 +76,8 @@ const F = {
   relay: 'src/platform/events/relay.ts',
   prepared: 'src/platform/db/prepared.ts',
   lookups: 'src/platform/db/lookups.ts',
+  loadShedding: 'src/platform/http/load-shedding.ts',
+  earlyErrors: 'src/platform/http/early-errors.ts',
 } as const;
 
 const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
@@ -607,6 +611,36 @@ export const MUTANTS: Mutant[] = [
     rule: 'a database that cannot be reached is answered 503 SERVICE_UNAVAILABLE with Retry-After, not 500',
     edits: one('src/platform/http/error-handler.ts', '    if (isDatabaseUnavailable(err)) {', '    if (false && isDatabaseUnavailable(err)) {'),
     tests: ['test/postgres-outage.test.ts'],
+  },
+  {
+    id: 'load-shedding.client-gone-keeps-slot',
+    rule: 'the in-flight slot of a client that went away before its answer is freed',
+    edits: one(F.loadShedding, "socket.on('close', this.onClose)", "socket.on('close', () => undefined)"),
+    tests: [T.loadShedding],
+  },
+  {
+    id: 'load-shedding.freed-twice',
+    rule: 'an answer finishing after its client went away frees no slot a second time',
+    edits: one(F.loadShedding, 'socket[kCounted]! > 0', 'socket[kCounted]! > -1_000'),
+    tests: [T.loadShedding],
+  },
+  {
+    id: 'load-shedding.never-freed',
+    rule: 'a slot is freed when its answer has gone',
+    edits: one(F.loadShedding, '      this.count--;\n', ''),
+    tests: [T.loadShedding],
+  },
+  {
+    id: 'request-id.same-prefix-everywhere',
+    rule: 'fresh request ids of two processes differ',
+    edits: one(F.earlyErrors, 'randomUUID().slice(0, 24)', "'7c1e2f3a-0b1c-4d5e-8f90-'"),
+    tests: [T.requestId],
+  },
+  {
+    id: 'request-id.repeats',
+    rule: 'fresh request ids never repeat within a process',
+    edits: one(F.earlyErrors, '  issued++;\n', ''),
+    tests: [T.requestId],
   },
   {
     id: 'cluster.dead-worker-not-replaced',

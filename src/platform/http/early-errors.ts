@@ -8,10 +8,23 @@ import type { Metrics } from './metrics.js';
 // Short and plain: a client's id is echoed and written into every log line of its request.
 const PLAIN_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
-/** The client's `X-Request-Id` when it is at most 64 plain characters, else a fresh UUID. */
+// A fresh id is this process's random UUID with its last 12 hex digits replaced by a counter:
+// unique across processes (80 random bits each), unique within one (2^48 requests), and made
+// without asking the random source per request (randomUUID was 4 % of a product read's CPU
+// profile). Request ids name log lines; they are not secrets.
+const processPrefix = randomUUID().slice(0, 24);
+let issued = 0;
+
+/** A fresh request id, shaped as a UUID (see processPrefix). */
+export function freshRequestId(): string {
+  issued++;
+  return processPrefix + issued.toString(16).padStart(12, '0');
+}
+
+/** The client's `X-Request-Id` when it is at most 64 plain characters, else a fresh one. */
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && PLAIN_REQUEST_ID.test(given) ? given : randomUUID();
+  return typeof given === 'string' && PLAIN_REQUEST_ID.test(given) ? given : freshRequestId();
 }
 
 /**
@@ -57,7 +70,7 @@ export function clientErrorHandler(metrics: Metrics, log: () => FastifyBaseLogge
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const { code, message } = classify(err);
     const status = ERROR_STATUS[code];
-    const id = randomUUID();
+    const id = freshRequestId();
     metrics.httpRequests.inc({ method: 'UNPARSED', route: 'unmatched', status: String(status) });
     log().debug({ reqId: id, code: err.code }, 'refused before parsing: %s', message);
     // A response already under way on this connection cannot be replaced by another.
