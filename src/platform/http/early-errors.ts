@@ -9,7 +9,7 @@ import type { Metrics } from './metrics.js';
 const PLAIN_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 // A fresh id is this process's random UUID with its last 12 hex digits replaced by a counter:
-// unique across processes (80 random bits each), unique within one (2^48 requests), and made
+// unique across processes (74 random bits each), unique within one (2^48 requests), and made
 // without asking the random source per request (randomUUID was 4 % of a product read's CPU
 // profile). Request ids name log lines; they are not secrets.
 const processPrefix = randomUUID().slice(0, 24);
