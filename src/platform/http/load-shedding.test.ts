@@ -104,56 +104,59 @@ describe('InFlight', () => {
   });
 });
 
+type Capped = Awaited<ReturnType<typeof cappedApp>>;
+type Held = ReturnType<typeof open>;
+
+/** Fills the cap: two requests held open, each on a connection of its own, both in the handler. */
+async function fill(t: Capped): Promise<Held[]> {
+  const held = [open(t.port, '/held'), open(t.port, '/held')];
+  await until(() => t.held() === MAX);
+  return held;
+}
+
+/** Answers what is held, waits for the answers, and closes those connections. */
+async function drain(t: Capped, held: Held[]): Promise<number[]> {
+  t.release();
+  const statuses = await Promise.all(held.map((h) => h.status));
+  held.forEach((h) => h.socket.destroy());
+  return statuses;
+}
+
 describe('load shedding', () => {
-  let app: FastifyInstance | undefined;
+  const apps: FastifyInstance[] = [];
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    await Promise.all(apps.splice(0).map((a) => a.close()));
   });
+  const capped = async () => {
+    const t = await cappedApp();
+    apps.push(t.app);
+    return t;
+  };
 
   it('answers 503 with Retry-After beyond the cap, and serves again once the answers have gone', async () => {
-    const t = await cappedApp();
-    app = t.app;
-    const a = open(t.port, '/held');
-    const b = open(t.port, '/held');
-    await until(() => t.held() === MAX);
+    const t = await capped();
+    const held = await fill(t);
     expect(await quick(t.port)).toEqual({ status: 503, retryAfter: '1', body: { code: 'SERVICE_UNAVAILABLE', message: expect.any(String) } });
-    t.release();
-    expect([await a.status, await b.status]).toEqual([200, 200]);
+    expect(await drain(t, held)).toEqual([200, 200]);
     expect((await quick(t.port)).status).toBe(200);
-    a.socket.destroy();
-    b.socket.destroy();
   });
 
   it('does not count refused requests: a flood of 503s leaves the cap where it was', async () => {
-    const t = await cappedApp();
-    app = t.app;
-    const a = open(t.port, '/held');
-    const b = open(t.port, '/held');
-    await until(() => t.held() === MAX);
+    const t = await capped();
+    const first = await fill(t);
     for (let i = 0; i < 5; i++) expect((await quick(t.port)).status).toBe(503);
-    t.release();
-    await Promise.all([a.status, b.status]);
+    await drain(t, first);
     // Two slots again, not two plus the five refusals: two held requests fill it, a third is refused.
-    const c = open(t.port, '/held');
-    const d = open(t.port, '/held');
-    await until(() => t.held() === MAX);
+    const second = await fill(t);
     expect((await quick(t.port)).status).toBe(503);
-    t.release();
-    await Promise.all([c.status, d.status]);
-    [a, b, c, d].forEach((x) => x.socket.destroy());
+    await drain(t, second);
   });
 
   it('frees the slot of a client that went away before its answer', async () => {
-    const t = await cappedApp();
-    app = t.app;
-    const a = open(t.port, '/held');
-    const b = open(t.port, '/held');
-    await until(() => t.held() === MAX);
-    a.socket.destroy();
-    b.socket.destroy();
+    const t = await capped();
+    const gone = await fill(t);
+    gone.forEach((h) => h.socket.destroy());
     // Nothing has been answered, yet both slots are free once the connections have closed.
-    await until(() => a.socket.closed && b.socket.closed);
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       status = (await quick(t.port)).status;
@@ -162,20 +165,14 @@ describe('load shedding', () => {
     expect(status).toBe(200);
     expect(t.held()).toBe(MAX);
     // Their answers, made after the clients left, free nothing a second time.
-    t.release();
-    const c = open(t.port, '/held');
-    const d = open(t.port, '/held');
-    await until(() => t.held() === MAX);
+    await drain(t, gone);
+    const held = await fill(t);
     expect((await quick(t.port)).status).toBe(503);
-    t.release();
-    await Promise.all([c.status, d.status]);
-    c.socket.destroy();
-    d.socket.destroy();
+    await drain(t, held);
   });
 
   it('counts the requests of one kept-alive connection one at a time', async () => {
-    const t = await cappedApp();
-    app = t.app;
+    const t = await capped();
     // Ten answered requests on one connection, then two held on others: the cap still holds at 2.
     const socket = net.connect(t.port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
@@ -184,18 +181,12 @@ describe('load shedding', () => {
       socket.write('GET /quick HTTP/1.1\r\nhost: x\r\n\r\n');
       expect(await answered).toMatch(/^HTTP\/1\.1 200/);
     }
-    const a = open(t.port, '/held');
-    const b = open(t.port, '/held');
-    await until(() => t.held() === MAX);
+    const held = await fill(t);
     expect((await quick(t.port)).status).toBe(503);
     // Closing the kept-alive connection, whose requests were all answered, frees nothing more.
     socket.destroy();
-    await until(() => socket.closed);
     await new Promise((r) => setTimeout(r, 20));
     expect((await quick(t.port)).status).toBe(503);
-    t.release();
-    await Promise.all([a.status, b.status]);
-    a.socket.destroy();
-    b.socket.destroy();
+    await drain(t, held);
   });
 });
