@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { listen } from '../../../test/helpers/raw-http.js';
 import { installErrorHandling } from './error-handler.js';
 import { InFlight, installLoadShedding } from './load-shedding.js';
@@ -51,11 +51,6 @@ const quick = async (port: number) => {
   const res = await fetch(`http://127.0.0.1:${port}/quick`);
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as unknown };
 };
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(cond()).toBe(true);
-}
 
 /** A connection as InFlight sees it: it can close, and may already be gone. */
 const connection = (destroyed = false) => Object.assign(new EventEmitter(), { destroyed });
@@ -110,7 +105,7 @@ type Held = ReturnType<typeof open>;
 /** Fills the cap: two requests held open, each on a connection of its own, both in the handler. */
 async function fill(t: Capped): Promise<Held[]> {
   const held = [open(t.port, '/held'), open(t.port, '/held')];
-  await until(() => t.held() === MAX);
+  await vi.waitFor(() => expect(t.held()).toBe(MAX), { timeout: 5_000, interval: 5 });
   return held;
 }
 
