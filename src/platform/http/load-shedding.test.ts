@@ -117,6 +117,13 @@ async function drain(t: Capped, held: Held[]): Promise<number[]> {
   return statuses;
 }
 
+/** The cap is back at exactly two: two held requests fill it and a third is refused. */
+async function expectCapOfTwo(t: Capped): Promise<void> {
+  const held = await fill(t);
+  expect((await quick(t.port)).status).toBe(503);
+  await drain(t, held);
+}
+
 describe('load shedding', () => {
   const apps: FastifyInstance[] = [];
   afterEach(async () => {
@@ -141,10 +148,8 @@ describe('load shedding', () => {
     const first = await fill(t);
     for (let i = 0; i < 5; i++) expect((await quick(t.port)).status).toBe(503);
     await drain(t, first);
-    // Two slots again, not two plus the five refusals: two held requests fill it, a third is refused.
-    const second = await fill(t);
-    expect((await quick(t.port)).status).toBe(503);
-    await drain(t, second);
+    // Two slots again, not two plus the five refusals.
+    await expectCapOfTwo(t);
   });
 
   it('frees the slot of a client that went away before its answer', async () => {
@@ -152,18 +157,11 @@ describe('load shedding', () => {
     const gone = await fill(t);
     gone.forEach((h) => h.socket.destroy());
     // Nothing has been answered, yet both slots are free once the connections have closed.
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
-      status = (await quick(t.port)).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(status).toBe(200);
+    await vi.waitFor(async () => expect((await quick(t.port)).status).toBe(200), { timeout: 5_000, interval: 10 });
     expect(t.held()).toBe(MAX);
     // Their answers, made after the clients left, free nothing a second time.
     await drain(t, gone);
-    const held = await fill(t);
-    expect((await quick(t.port)).status).toBe(503);
-    await drain(t, held);
+    await expectCapOfTwo(t);
   });
 
   it('counts the requests of one kept-alive connection one at a time', async () => {
