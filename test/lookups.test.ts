@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertNumberedProducts } from './helpers/products.js';
-import { loadProduct } from '../src/modules/catalog/catalog.repo.js';
+import { productsById } from '../src/modules/catalog/catalog.repo.js';
 import { lookupsOf, openDatabase, queryRows, type Database } from '../src/platform/db/db.js';
 import { runMigrations } from '../src/platform/db/migrate.js';
 import { isDatabaseUnavailable } from '../src/platform/db/pg-errors.js';
@@ -30,7 +30,7 @@ describe('lookups on PostgreSQL', () => {
     expect(mode).toBe('force_generic_plan');
     // The product lookup's own statement, by name, on the lookup connection that ran it: generic plans only.
     const batch = ids.slice(100, 142);
-    for (let i = 0; i < 8; i++) await loadProduct(database.db, batch[i]!);
+    for (let i = 0; i < 8; i++) await productsById.load(database.db, batch[i]!);
     const plans = await lookups.rows('test_prepared', 'SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1', [
       'catalog_products_by_ids',
     ]);
@@ -45,8 +45,16 @@ describe('lookups on PostgreSQL', () => {
     expect(text).not.toMatch(/Seq Scan on products/);
   });
 
+  it('fails only the lookup whose statement failed; the lookups after it answer', async () => {
+    const lookups = lookupsOf(database.db);
+    await expect(lookups.rows('test_division', 'SELECT 1 / $1::int', ['0'])).rejects.toThrow(/division by zero/);
+    expect(await lookups.rows('test_division', 'SELECT 1 / $1::int', ['1'])).toEqual([['1']]);
+    const answers = await Promise.all([ids[3]!, ids[4]!].map((id) => productsById.load(database.db, id)));
+    expect(answers.map((a) => a?.name)).toEqual(['lookup 4', 'lookup 5']);
+  });
+
   it('loses a connection without losing the service: the next lookups reconnect', async () => {
-    await loadProduct(database.db, ids[1]!);
+    await productsById.load(database.db, ids[1]!);
     const killed = await queryRows<{ n: number }>(
       database.db,
       sql`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -56,7 +64,7 @@ describe('lookups on PostgreSQL', () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 6; i++) {
       try {
-        outcomes.push((await loadProduct(database.db, ids[2]!))?.name ?? 'missing');
+        outcomes.push((await productsById.load(database.db, ids[2]!))?.name ?? 'missing');
       } catch (err) {
         // A lookup that met the dead connection fails as "database unavailable" (503), never otherwise.
         expect(isDatabaseUnavailable(err)).toBe(true);

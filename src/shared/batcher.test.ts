@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Batcher } from './batcher.js';
 
 describe('Batcher', () => {
@@ -21,7 +21,7 @@ describe('Batcher', () => {
       sizes.push(keys.length);
       if (keys.includes(3)) throw new Error('down');
       return new Map();
-    }, false, 2);
+    }, false, { maxBatch: 2 });
     const results = await Promise.allSettled([1, 2, 3, 4].map((k) => b.get(k)));
     expect(sizes).toEqual([2, 2]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
@@ -36,8 +36,7 @@ describe('Batcher', () => {
         return new Promise((resolve) => pending.push(() => resolve(new Map(keys.map((k) => [k, k * 10])))));
       },
       0,
-      500,
-      1,
+      { maxInFlight: 1 },
     );
     const first = b.get(1);
     await new Promise((r) => setImmediate(r));
@@ -59,5 +58,36 @@ describe('Batcher', () => {
     expect(calls).toHaveLength(3);
     pending.shift()!();
     expect(await alone).toBe(50);
+  });
+
+  it('answers every caller of a batch even when one callback throws, and hands what it threw to onCallbackError', async () => {
+    const thrown: unknown[] = [];
+    const b = new Batcher<number, number>(async (keys) => new Map(keys.map((k) => [k, k * 2])), 0, { onCallbackError: (e) => thrown.push(e) });
+    const answers: Array<[number, number | undefined]> = [];
+    for (const k of [1, 2, 3]) {
+      b.getWith(k, (_err, value) => {
+        answers.push([k, value]);
+        if (k === 1) throw new Error('a caller broke');
+      });
+    }
+    await vi.waitFor(() => expect(answers).toHaveLength(3));
+    expect(answers).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+    ]);
+    expect(thrown).toEqual([new Error('a caller broke')]);
+  });
+
+  it('answers callbacks with (null, value), and with the error of a failed load', async () => {
+    let fail = false;
+    const b = new Batcher<number, string>(async (keys) => {
+      if (fail) throw new Error('down');
+      return new Map(keys.map((k) => [k, `v${k}`]));
+    }, 'none');
+    const ask = (k: number) => new Promise<[unknown, string | undefined]>((resolve) => b.getWith(k, (err, value) => resolve([err, value])));
+    expect(await ask(7)).toEqual([null, 'v7']);
+    fail = true;
+    expect(await ask(8)).toEqual([new Error('down'), undefined]);
   });
 });

@@ -1,4 +1,14 @@
-type Waiter<V> = { resolve: (v: V) => void; reject: (e: unknown) => void };
+/** Answers a lookup: `done(null, value)` (`missing` when the key was not found), or `done(error)`. */
+export type Done<V> = (err: unknown, value?: V) => void;
+
+export interface BatcherOptions {
+  /** Keys per call of `load` (500). */
+  maxBatch?: number;
+  /** Calls of `load` running at once (unbounded). */
+  maxInFlight?: number;
+  /** Gets what a {@link Batcher.getWith} callback threw; by default it is thrown again, uncaught, on the next turn. */
+  onCallbackError?: (error: unknown) => void;
+}
 
 /**
  * Coalesces the lookups asked for in the same turn of the event loop into one call of `load`,
@@ -8,35 +18,49 @@ type Waiter<V> = { resolve: (v: V) => void; reject: (e: unknown) => void };
  * while a lone lookup still leaves at once.
  */
 export class Batcher<K, V> {
-  private queue = new Map<K, Array<Waiter<V>>>();
+  private queue = new Map<K, Array<Done<V>>>();
   private scheduled = false;
   private inFlight = 0;
+
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly onCallbackError: (error: unknown) => void;
 
   constructor(
     private readonly load: (keys: K[]) => Promise<Map<K, V>>,
     private readonly missing: V,
-    private readonly maxBatch = 500,
-    private readonly maxInFlight = Infinity,
-  ) {}
+    options: BatcherOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.maxInFlight = options.maxInFlight ?? Infinity;
+    this.onCallbackError = options.onCallbackError ?? rethrowUncaught;
+  }
 
   get(key: K): Promise<V> {
-    return new Promise<V>((resolve, reject) => {
-      const waiters = this.queue.get(key);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.queue.set(key, [{ resolve, reject }]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
-    });
+    return new Promise<V>((resolve, reject) => this.getWith(key, (err, value) => (err === null ? resolve(value as V) : reject(err))));
+  }
+
+  /**
+   * {@link get} answering a callback: no promise per caller (the hottest route uses it). A callback
+   * that throws does not keep the other callers of its batch from their answers; what it threw goes
+   * to `onCallbackError`.
+   */
+  getWith(key: K, done: Done<V>): void {
+    const waiters = this.queue.get(key);
+    if (waiters) waiters.push(done);
+    else this.queue.set(key, [done]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
   }
 
   private flush(): void {
     while (this.queue.size > 0 && this.inFlight < this.maxInFlight) {
-      const batch: Array<[K, Array<Waiter<V>>]> = [];
+      const batch: Array<[K, Array<Done<V>>]> = [];
       for (const entry of this.queue) {
         batch.push(entry);
         this.queue.delete(entry[0]);
@@ -45,8 +69,8 @@ export class Batcher<K, V> {
       this.inFlight++;
       this.load(batch.map(([k]) => k))
         .then(
-          (found) => batch.forEach(([k, ws]) => ws.forEach((w) => w.resolve(found.has(k) ? found.get(k)! : this.missing))),
-          (err: unknown) => batch.forEach(([, ws]) => ws.forEach((w) => w.reject(err))),
+          (found) => this.answer(batch, (k, done) => done(null, found.has(k) ? found.get(k)! : this.missing)),
+          (err: unknown) => this.answer(batch, (_, done) => done(err ?? new Error('lookup failed'))),
         )
         .finally(() => {
           this.inFlight--;
@@ -54,4 +78,23 @@ export class Batcher<K, V> {
         });
     }
   }
+
+  /** Calls every waiter of a batch, even after one of them threw. */
+  private answer(batch: Array<[K, Array<Done<V>>]>, call: (key: K, done: Done<V>) => void): void {
+    for (const [key, waiters] of batch) {
+      for (const done of waiters) {
+        try {
+          call(key, done);
+        } catch (error) {
+          this.onCallbackError(error);
+        }
+      }
+    }
+  }
+}
+
+function rethrowUncaught(error: unknown): void {
+  setImmediate(() => {
+    throw error;
+  });
 }

@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
-import { batchedById } from '../../platform/db/prepared.js';
+import { batchedById, type ByIdLookup } from '../../platform/db/prepared.js';
 import { users } from '../users/index.js';
 import { balanceHistory } from './balance.tables.js';
 
@@ -38,7 +38,7 @@ export async function findBalance(db: Db, userId: number): Promise<BalanceRow | 
 }
 
 /** The committed balance when the lookup runs; lookups in the same tick share one statement (batchedById). Root handle only. */
-export const loadBalance: (db: Db, id: number) => Promise<BalanceRow | undefined> = batchedById('balances_by_user_ids', users, balanceColumns);
+export const balancesById: ByIdLookup<BalanceRow> = batchedById('balances_by_user_ids', users, balanceColumns);
 
 export type HistoryRow = typeof balanceHistory.$inferSelect;
 

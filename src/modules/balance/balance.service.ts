@@ -2,7 +2,7 @@ import type { AppContext } from '../../platform/context.js';
 import { runIdempotent, type Answer } from '../../platform/idempotency/idempotency.js';
 import { assertUserExists, toUserView, UserNotFoundError, type UserView } from '../users/index.js';
 import { BalanceLimitExceededError } from './balance.errors.js';
-import { creditIfWithinLimit, findBalance, listHistory, loadBalance } from './balance.repo.js';
+import { creditIfWithinLimit, findBalance, listHistory, balancesById } from './balance.repo.js';
 
 export interface HistoryEntry {
   type: 'CHARGE' | 'PAYMENT' | 'REFUND';
@@ -38,7 +38,7 @@ export async function chargeBalance(
 }
 
 export async function getBalance(ctx: AppContext, userId: number): Promise<UserView> {
-  const row = await loadBalance(ctx.db, userId);
+  const row = await balancesById.load(ctx.db, userId);
   if (!row) throw new UserNotFoundError(userId);
   return toUserView(row);
 }

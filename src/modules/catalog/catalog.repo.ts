@@ -1,6 +1,6 @@
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/db.js';
-import { batchedById } from '../../platform/db/prepared.js';
+import { batchedById, type ByIdLookup } from '../../platform/db/prepared.js';
 import { products } from './catalog.tables.js';
 
 export interface ProductRow {
@@ -21,7 +21,7 @@ export async function findProductById(db: Db, id: number): Promise<ProductRow | 
  * The product as committed when the lookup runs; lookups arriving in the same tick share one
  * statement (batchedById). Only for the root handle, never inside a transaction.
  */
-export const loadProduct: (db: Db, id: number) => Promise<ProductRow | undefined> = batchedById('catalog_products_by_ids', products, columns);
+export const productsById: ByIdLookup<ProductRow> = batchedById('catalog_products_by_ids', products, columns);
 
 /** Products after `afterId` by id; one more than `limit` is read to know whether a next page exists. */
 export async function listProductsAfter(db: Db, afterId: number, limit: number): Promise<ProductRow[]> {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../../platform/context.js';
 import { errors, Page, PageQuery } from '../../platform/http/schemas.js';
 import { Product, ProductParams } from './catalog.schema.js';
-import { getProduct, listProducts } from './catalog.service.js';
+import { listProducts, readProduct } from './catalog.service.js';
 
 export function catalogRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -29,7 +29,7 @@ export function catalogRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: Product, ...errors(400, 404) },
         },
       },
-      async (request) => getProduct(ctx.db, request.params.productId),
+      (request, reply) => readProduct(ctx.db, request.params.productId, (err, product) => reply.send(err ?? product)),
     );
   };
 }

@@ -1,7 +1,8 @@
 import type { Db } from '../../platform/db/db.js';
+import type { Done } from '../../shared/batcher.js';
 import { ProductNotFoundError } from './catalog.errors.js';
 import { ValidationError } from '../../platform/http/errors.js';
-import { addStock, findProductById, insertProduct, listProductsAfter, loadProduct, setStock, updatePrice, type ProductRow } from './catalog.repo.js';
+import { addStock, findProductById, insertProduct, listProductsAfter, productsById, setStock, updatePrice, type ProductRow } from './catalog.repo.js';
 import { MAX_STOCK } from './catalog.schema.js';
 import { OutOfStockError } from './catalog.errors.js';
 
@@ -18,11 +19,17 @@ export interface ProductPage {
   nextCursor: string | null;
 }
 
-/** The product with its stock as committed at this moment (never cached). */
-export async function getProduct(db: Db, productId: number): Promise<ProductView> {
-  const row = await loadProduct(db, productId);
-  if (!row) throw new ProductNotFoundError(productId);
-  return row;
+/**
+ * The product with its stock as committed at this moment (never cached), answered to `done`
+ * (`ProductNotFoundError` when there is none). A callback, not a promise: this is the hottest
+ * read there is, and a promise per request was measurable in its CPU profile.
+ */
+export function readProduct(db: Db, productId: number, done: Done<ProductView>): void {
+  productsById.loadWith(db, productId, (err, row) => {
+    if (err !== null) done(err);
+    else if (row === undefined) done(new ProductNotFoundError(productId));
+    else done(null, row);
+  });
 }
 
 /** Products by id; the cursor is the last id of the previous page, so pages stay stable under inserts. */

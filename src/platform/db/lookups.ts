@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { int8AsNumber } from './int8.js';
+import type pg from 'pg';
 import { openPool } from './pg-pool.js';
 
 /**
@@ -11,12 +11,16 @@ import { openPool } from './pg-pool.js';
  */
 export const LOOKUPS_IN_FLIGHT = 2;
 
+/** A row as PostgreSQL wrote it: each column's text, in the statement's order (null for NULL). */
+export type TextRow = Array<string | null>;
+
 /**
  * Reads by primary key: the hot reads (a product with its stock, a balance) as one statement per
- * batch of ids, answering rows as arrays in the statement's column order.
+ * batch of ids. Parameters go as text and rows come back as text: the caller knows its columns
+ * and decodes them itself, so nothing generic runs per row.
  */
 export interface Lookups {
-  rows(name: string, text: string, values: unknown[]): Promise<unknown[][]>;
+  rows(name: string, text: string, values: Array<string | null>): Promise<TextRow[]>;
   close(): Promise<void>;
 }
 
@@ -26,10 +30,12 @@ export interface Lookups {
  * `plan_cache_mode = force_generic_plan`. A lookup's statement probes the primary key once per id,
  * whatever the ids, so its generic plan is the right one; left to choose, PostgreSQL re-plans an
  * `id = ANY($1)` statement on every execution (a custom plan per array, never switching to the
- * generic one), and on a small table the custom plan is a sequential scan. Rows come back as
- * arrays, not objects keyed by column name. Measured under wrk (`docs/benchmarks.md`): the product
- * read over 1,000 ids, median of 8 alternated rounds against the shared pool and
- * `id = ANY($1)`: 22,444 → 27,186 requests/s.
+ * generic one), and on a small table the custom plan is a sequential scan. Measured under wrk
+ * (`docs/benchmarks.md`): the product read over 1,000 ids, median of 8 alternated rounds against
+ * the shared pool and `id = ANY($1)`: 22,444 → 27,186 requests/s.
+ *
+ * Each execution is a {@link LookupQuery}: bind, execute and sync in one write, rows kept as the
+ * protocol parsed them.
  *
  * A lost connection fails its lookup (answered 503 like any other) and leaves the pool; the next
  * lookup opens a new one.
@@ -37,15 +43,114 @@ export interface Lookups {
 export function postgresLookups(connectionString: string, applicationName: string): Lookups {
   const pool = openPool(connectionString, LOOKUPS_IN_FLIGHT, `${applicationName}-lookups`, ['plan_cache_mode=force_generic_plan']);
   return {
-    rows: async (name, text, values) => (await pool.query<unknown[]>({ name, text, values, rowMode: 'array' })).rows,
+    rows: (name, text, values) =>
+      new Promise((resolve, reject) => {
+        pool.connect((connectError, client, release) => {
+          if (connectError || !client) return reject(connectError ?? new Error('no lookup connection'));
+          client.query(
+            new LookupQuery(name, text, values, (err, rows) => {
+              // As pg's own pool.query: a connection whose statement failed is not reused.
+              release(err);
+              if (err) reject(err);
+              else resolve(rows!);
+            }),
+          );
+        });
+      }),
     close: () => pool.end(),
   };
 }
 
-/** The embedded database has one connection: lookups share it (nothing of their own to close); int8 is read as a number, as on the server. */
+/** The part of pg's connection a {@link LookupQuery} writes to (pg/lib/connection.js). */
+interface ProtocolConnection {
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
+  stream: { cork?: () => void; uncork?: () => void };
+  parse(config: { name: string; text: string; types: number[] }): void;
+  bind(config: { statement: string; values: Array<string | null> }): void;
+  execute(config: { portal: string; rows: number }): void;
+  sync(): void;
+  sendCopyFail(message: string): void;
+}
+
+/**
+ * One execution of a named statement through pg's extension point for queries (a "submittable",
+ * as pg-cursor is): the statement is parsed once per connection, then each execution writes bind,
+ * execute and sync together. pg's own Query also asks PostgreSQL to describe the result every
+ * time and turns each row into values through per-column parsers; a lookup knows its columns, so
+ * it skips the description and keeps each row's text as the protocol parser read it. Measured in
+ * a CPU profile of the product read under wrk: pg's query, result and value handling were ~5 % of
+ * the service's busy time.
+ */
+export class LookupQuery implements pg.Submittable {
+  private readonly found: TextRow[] = [];
+  private done: ((err: Error | undefined, rows?: TextRow[]) => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly text: string,
+    private readonly values: Array<string | null>,
+    callback: (err: Error | undefined, rows?: TextRow[]) => void,
+  ) {
+    this.done = callback;
+  }
+
+  submit(pgConnection: pg.Connection): Error | null {
+    const connection = pgConnection as unknown as ProtocolConnection;
+    const previous = connection.parsedStatements[this.name] ?? connection.submittedNamedStatements[this.name];
+    if (previous !== undefined && previous !== this.text) return new Error(`The lookup statement '${this.name}' was prepared with another text`);
+    connection.stream.cork?.();
+    try {
+      if (previous === undefined) {
+        connection.parse({ name: this.name, text: this.text, types: [] });
+        connection.submittedNamedStatements[this.name] = this.text;
+      }
+      connection.bind({ statement: this.name, values: this.values });
+      connection.execute({ portal: '', rows: 0 });
+      connection.sync();
+    } finally {
+      connection.stream.uncork?.();
+    }
+    return null;
+  }
+
+  handleDataRow(msg: { fields: TextRow }): void {
+    this.found.push(msg.fields);
+  }
+
+  handleReadyForQuery(): void {
+    this.finish(undefined, this.found);
+  }
+
+  handleError(err: Error): void {
+    this.finish(err);
+  }
+
+  // The messages a lookup expects nothing from (no description was asked for; no COPY can start).
+  handleRowDescription(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(connection: ProtocolConnection): void {
+    connection.sendCopyFail('a lookup reads no COPY');
+  }
+  handleCopyData(): void {}
+
+  private finish(err: Error | undefined, rows?: TextRow[]): void {
+    const done = this.done;
+    this.done = undefined;
+    done?.(err, rows);
+  }
+}
+
+/** The text PGlite received for these types, kept as it is (PGlite parses them by default). */
+const AS_TEXT = [16, 20, 21, 23, 26, 114, 700, 701, 1082, 1114, 1184, 1700, 3802];
+const keepText = Object.fromEntries(AS_TEXT.map((oid) => [oid, (v: string) => v]));
+
+/** The embedded database has one connection: lookups share it (nothing of their own to close). */
 export function pgliteLookups(client: PGlite): Lookups {
   return {
-    rows: async (_name, text, values) => (await client.query<unknown[]>(text, values, { rowMode: 'array', parsers: { 20: int8AsNumber } })).rows,
+    rows: async (_name, text, values) => (await client.query<TextRow>(text, values, { rowMode: 'array', parsers: keepText })).rows,
     close: async () => {},
   };
 }

@@ -1,8 +1,9 @@
 import { getTableName, type SQL } from 'drizzle-orm';
 import { PgDialect, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import { lookupsOf, type Db } from './db.js';
+import { int8AsNumber } from './int8.js';
 import { LOOKUPS_IN_FLIGHT } from './lookups.js';
-import { Batcher } from '../../shared/batcher.js';
+import { Batcher, type Done } from '../../shared/batcher.js';
 
 /**
  * Something built once per database handle: a prepared statement (so hot reads skip Drizzle's
@@ -21,6 +22,13 @@ export function perDatabase<P>(build: (db: Db) => P): (db: Db) => P {
   };
 }
 
+/** A read by primary key (batchedById): the row, or undefined when no row has that id. */
+export interface ByIdLookup<R> {
+  load(db: Db, id: number): Promise<R | undefined>;
+  /** `load` answering a callback, `done(null, row)` or `done(error)`: no promise per caller. */
+  loadWith(db: Db, id: number, done: Done<R | undefined>): void;
+}
+
 /**
  * A read by primary key for the hot routes (a product with its stock, a balance): the lookups asked
  * in the same tick share one execution, each caller gets its own row, or undefined. The statement
@@ -34,7 +42,7 @@ export function batchedById<C extends Record<string, PgColumn>>(
   name: string,
   table: PgTable,
   columns: C & { id: PgColumn },
-): (db: Db, id: number) => Promise<{ [K in keyof C]: C[K]['_']['data'] } | undefined> {
+): ByIdLookup<{ [K in keyof C]: C[K]['_']['data'] }> {
   type Row = { [K in keyof C]: C[K]['_']['data'] };
   const keys = Object.keys(columns) as Array<keyof C & string>;
   const names = keys.map((k) => `"${columns[k]!.name}"`).join(', ');
@@ -42,24 +50,39 @@ export function batchedById<C extends Record<string, PgColumn>>(
     `SELECT t.* FROM unnest($1::bigint[]) AS wanted(id) ` +
     `CROSS JOIN LATERAL (SELECT ${names} FROM "${getTableName(table)}" WHERE "${columns.id.name}" = wanted.id LIMIT 1) t`;
   const idAt = keys.indexOf('id');
+  const decoders = keys.map((k) => decoderOf(columns[k]!));
   const batcherFor = perDatabase((db) => {
     const lookups = lookupsOf(db);
     return new Batcher<number, Row | undefined>(
       async (ids) => {
         const found = new Map<number, Row>();
-        for (const values of await lookups.rows(name, text, [ids])) {
+        for (const values of await lookups.rows(name, text, [`{${ids.join(',')}}`])) {
           const row = {} as Record<string, unknown>;
-          keys.forEach((k, i) => (row[k] = values[i]));
-          found.set(values[idAt] as number, row as Row);
+          for (let i = 0; i < keys.length; i++) row[keys[i]!] = decoders[i]!(values[i]!);
+          found.set(row[keys[idAt]!] as number, row as Row);
         }
         return found;
       },
       undefined,
-      500,
-      LOOKUPS_IN_FLIGHT,
+      { maxInFlight: LOOKUPS_IN_FLIGHT },
     );
   });
-  return (db, id) => batcherFor(db).get(id);
+  return {
+    load: (db, id) => batcherFor(db).get(id),
+    loadWith: (db, id, done) => batcherFor(db).getWith(id, done),
+  };
+}
+
+/**
+ * How a lookup reads a column's text: integers as numbers (int8AsNumber), text as it is. Only NOT
+ * NULL number and string columns: the hot reads need no more, and anything else is refused when
+ * the lookup is made, not misread at run time.
+ */
+function decoderOf(column: PgColumn): (text: string) => unknown {
+  if (!column.notNull) throw new Error(`batchedById reads NOT NULL columns; ${column.name} may be null`);
+  if (column.dataType === 'number') return int8AsNumber;
+  if (column.dataType === 'string') return (text) => text;
+  throw new Error(`batchedById reads number and string columns, not ${column.columnType} (${column.name})`);
 }
 
 const dialect = new PgDialect();
