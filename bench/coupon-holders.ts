@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { serviceArgs } from './lib.js';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { freePort } from '../test/helpers/instances.js';
@@ -42,7 +43,7 @@ interface Service {
 async function startService(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coupon-holders-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, serviceArgs('src/server.ts', ['--import', 'tsx']), {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startProcess } from './lib.js';
+import { serviceArgs, startBareServer, startProcess } from './lib.js';
 import { createServerDb } from './server-db.js';
 
 const { values } = parseArgs({
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const db = await createServerDb(process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', 'stampede_wrk');
   const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
   const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, REDIS_PREFIX: `stampede-wrk:${Date.now()}:`, ADMIN_TOKEN, SEED_DEMO: 'false', LOG_LEVEL: 'warn' };
-  const service = await startProcess(['--import', 'tsx', 'src/server.ts'], env, { inheritEnv: true, timeoutMs: 120_000 });
+  const service = await startProcess(serviceArgs('src/server.ts', ['--import', 'tsx']), env, { inheritEnv: true, timeoutMs: 120_000 });
   const sql = new pg.Client({ connectionString: db.url });
   await sql.connect();
   try {
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     console.log(`| round | bare POST 409: req/s, p99 | stampede: req/s, p50, p99 | ratio | answers | issued |`);
     console.log('|---|---|---|---:|---|---|');
     for (let round = 1; round <= ROUNDS; round++) {
-      const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+      const bareProc = await startBareServer();
       let bare: Run;
       try {
         bare = await wrk(`${bareProc.baseUrl}/refuse`, { COUPON_ID: '1', FIRST_USER: '1', USERS: String(USERS) });

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { runScenario, startProcess } from './lib.js';
+import { runScenario, serviceArgs, startProcess } from './lib.js';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -33,7 +33,7 @@ async function measure(dir: string): Promise<{ read: number; stampede: number }>
   const u = new URL(root);
   u.pathname = `/${name}`;
   const env = { DATABASE_URL: u.toString(), REDIS_URL: process.env['REDIS_URL']!, REDIS_PREFIX: `${name}:`, ADMIN_TOKEN, SEED_DEMO: 'false', LOG_LEVEL: 'warn' };
-  const app = await startProcess([path.join(dir, 'dist/src/server.js')], env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+  const app = await startProcess(serviceArgs(path.join(dir, 'dist/src/server.js')), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
   try {
     const products: number[] = [];
     for (let i = 0; i < 200; i++) products.push((await post(app.baseUrl, '/api/v1/admin/products', { name: `p${i}`, price: 1_000, stock: 1_000 }, ADMIN))['id']!);

@@ -8,7 +8,7 @@
  */
 import { execSync } from 'node:child_process';
 import pg from 'pg';
-import { runScenario, startProcess } from './lib.js';
+import { runScenario, serviceArgs, startBareServer, startProcess } from './lib.js';
 import { pgbenchHotRow } from './orders.js';
 import { createServerDb } from './server-db.js';
 
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   execSync('npm run build --silent', { stdio: 'inherit' });
   const db = await createServerDb(process.env['DATABASE_URL']!, 'flash');
   const env: Record<string, string> = { ADMIN_TOKEN: ADMIN.authorization.slice(7), SEED_DEMO: 'false', DATABASE_URL: db.url, REDIS_URL: '', NATS_URL: '' };
-  const app = await startProcess(['dist/src/server.js'], env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+  const app = await startProcess(serviceArgs(), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
   const pool = new pg.Pool({ connectionString: db.url, max: 1 });
   try {
     const users: number[] = [];
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       );
     }
     for (let r = 1; r <= rounds; r++) {
-      const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+      const bareProc = await startBareServer();
       const bare = await runScenario(bareProc.baseUrl, { name: 'bare', path: () => '/hello', connections, duration }).finally(() => bareProc.stop());
       const op = await runScenario(app.baseUrl, {
         name: 'order+pay',

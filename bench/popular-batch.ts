@@ -20,7 +20,7 @@ import { PopularBatch } from '../src/modules/popular/popular.service.js';
 import { rankingQuery } from '../src/modules/popular/popular.repo.js';
 import { createServerDb } from './server-db.js';
 import { measureWrites, summary } from './popular-writes.js';
-import { runScenario, startProcess, type Result } from './lib.js';
+import { runScenario, serviceArgs, startProcess, type Result } from './lib.js';
 
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 500_000);
 const DAYS = Number(process.env['BENCH_DAYS'] ?? 30);
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
  */
 async function ordersOverHttp(url: string, batch: PopularBatch): Promise<void> {
   const token = 'bench-admin-token-0123456789';
-  const app = await startProcess(['dist/src/server.js'], { DATABASE_URL: url, ADMIN_TOKEN: token, SEED_DEMO: 'false', REDIS_URL: '' }, { readyPath: '/ready', inheritEnv: true, timeoutMs: 120_000 });
+  const app = await startProcess(serviceArgs(), { DATABASE_URL: url, ADMIN_TOKEN: token, SEED_DEMO: 'false', REDIS_URL: '' }, { readyPath: '/ready', inheritEnv: true, timeoutMs: 120_000 });
   try {
     for (let id = 1; id <= 1_000; id += 50) {
       await Promise.all(

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
-import { printTable, runScenario, startProcess, type Result, type Scenario } from './lib.js';
+import { printTable, runScenario, serviceArgs, startBareServer, startProcess, type Result, type Scenario } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
 import { flashSale, orderAndPay, pgbenchHotRow } from './orders.js';
 import { popularTop5, sellBeforeStart, TOP5_PATH } from './popular.js';
@@ -39,7 +39,7 @@ const duration = Number(process.env['BENCH_DURATION'] ?? 10);
 const only = process.env['BENCH_ONLY'];
 // BENCH_PROFILE=/some/dir writes a V8 CPU profile of each service process there.
 const profileDir = process.env['BENCH_PROFILE'];
-const SERVICE = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/src/server.js'];
+const SERVICE = serviceArgs('dist/src/server.js', profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 
 async function post(baseUrl: string, p: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(baseUrl + p, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -67,7 +67,7 @@ export interface Fixture {
 
 /** The yardstick, measured afresh before each mode so both sides of a ratio see the same machine. */
 async function measureBare(): Promise<Result> {
-  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+  const bareProc = await startBareServer();
   try {
     return await runScenario(bareProc.baseUrl, { name: 'bare Fastify GET /hello', path: () => '/hello', duration });
   } finally {

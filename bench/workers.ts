@@ -10,7 +10,7 @@
  */
 import { execSync } from 'node:child_process';
 import pg from 'pg';
-import { startProcess, type Scenario } from './lib.js';
+import { serviceArgs, startProcess, type Scenario } from './lib.js';
 import { TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
 import { runWrkScenario, wrkBareScenario } from './wrk.js';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const sql = new pg.Client({ connectionString: db.url });
   try {
     // The schema comes from the first start; the data straight from SQL.
-    const first = await startProcess(['dist/src/server.js'], { DATABASE_URL: db.url, REDIS_URL: '', SEED_DEMO: 'false' }, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+    const first = await startProcess(serviceArgs(), { DATABASE_URL: db.url, REDIS_URL: '', SEED_DEMO: 'false' }, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
     await first.stop();
     await sql.connect();
     const products = (await sql.query(`INSERT INTO products (name, price, stock) SELECT 'p' || g, 1000, 10000000 FROM generate_series(1, 1000) g RETURNING id`)).rows.map((r) => Number(r.id));
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       for (const workers of [1, 2]) {
         const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, REDIS_PREFIX: `workers:${Date.now()}:`, SEED_DEMO: 'false', WORKERS: String(workers) };
-        const app = await startProcess(['dist/src/server.js'], env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+        const app = await startProcess(serviceArgs(), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
         try {
           for (const s of scenarios) {
             const b = await wrkBareScenario(hello, duration);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import type { Instance } from '../test/helpers/instances.js';
-import { startProcess } from './lib.js';
+import { serviceArgs, startBareServer, startProcess } from './lib.js';
 import { sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
 import { runWrk, wrkReadRoutes, type WrkResult } from './wrk.js';
@@ -32,11 +32,11 @@ const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false', DATABASE_
 const procs: Instance[] = [];
 try {
   await sellBeforeStart(env);
-  const bare = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+  const bare = await startBareServer();
   procs.push(bare);
   const services: Array<{ label: string; app: Instance }> = [];
   for (const dir of dirs) {
-    const app = await startProcess([path.join(dir, 'dist/src/server.js')], env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+    const app = await startProcess(serviceArgs(path.join(dir, 'dist/src/server.js')), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
     procs.push(app);
     services.push({ label: `${String.fromCharCode(65 + services.length)} ${dir}`, app });
   }

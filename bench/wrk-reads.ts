@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
-import { startProcess } from './lib.js';
+import { serviceArgs, startProcess } from './lib.js';
 import { sellBeforeStart, TOP5_PATH } from './popular.js';
 import { createServerDb } from './server-db.js';
 import { wrkReadRoutes, wrkTable, type WrkRoute } from './wrk.js';
@@ -33,7 +33,7 @@ const redisPrefix = `bench-wrk:${Date.now()}:`;
 const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false', DATABASE_URL: db.url, ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix } : {}) };
 try {
   await sellBeforeStart(env);
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), path.join(serviceDir, 'dist/src/server.js')];
+  const args = serviceArgs(path.join(serviceDir, 'dist/src/server.js'), profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   const app = await startProcess(args, env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
   try {
     const productIds: number[] = [];

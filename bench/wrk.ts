@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startProcess, type Scenario } from './lib.js';
+import { startBareServer, type Scenario } from './lib.js';
 
 export interface WrkResult {
   rps: number;
@@ -111,7 +111,7 @@ function wrk(url: string, script: string | undefined, seconds: number, pid: numb
 
 /** `run` against the bare Fastify server (bench/bare-server.ts), in a process of its own, stopped before anything else runs. */
 async function onBareServer<R>(run: (baseUrl: string, pid: number | undefined) => Promise<R>): Promise<R> {
-  const bareProc = await startProcess(['--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+  const bareProc = await startBareServer();
   try {
     return await run(bareProc.baseUrl, bareProc.process.pid);
   } finally {

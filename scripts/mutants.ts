@@ -49,6 +49,9 @@ const T = {
   dataPlatform: 'test/data-platform.test.ts',
   loadShedding: 'src/platform/http/load-shedding.test.ts',
   requestId: 'src/platform/http/request-id.test.ts',
+  batcher: 'src/shared/batcher.test.ts',
+  process: 'test/process.test.ts',
+  cluster: 'test/cluster.test.ts',
 } as const;
 
 const F = {
@@ -78,6 +81,9 @@ const F = {
   lookups: 'src/platform/db/lookups.ts',
   loadShedding: 'src/platform/http/load-shedding.ts',
   earlyErrors: 'src/platform/http/early-errors.ts',
+  batcher: 'src/shared/batcher.ts',
+  cluster: 'src/cluster.ts',
+  server: 'src/server.ts',
 } as const;
 
 const one = (file: string, find: string, replace: string): Edit[] => [{ file, find, replace }];
@@ -91,7 +97,7 @@ export const MUTANTS: Mutant[] = [
   {
     id: 'lookups.answers-shifted',
     rule: 'each lookup answers the row of its own id, column by column',
-    edits: one(F.prepared, 'keys.forEach((k, i) => (row[k] = values[i]));', 'keys.forEach((k, i) => (row[k] = values[(i + 1) % keys.length]));'),
+    edits: one(F.prepared, 'row[keys[i]!] = decoders[i]!(values[i]!);', 'row[keys[i]!] = decoders[i]!(values[(i + 1) % keys.length]!);'),
     tests: [T.lookups],
   },
   {
@@ -105,6 +111,37 @@ export const MUTANTS: Mutant[] = [
     rule: 'lookups are planned once per connection (generic plans)',
     edits: one(F.lookups, "['plan_cache_mode=force_generic_plan']", '[]'),
     tests: [T.lookupsServer],
+  },
+  {
+    id: 'lookups.parse-every-time',
+    rule: 'a lookup statement is parsed once per connection, then only bound and executed',
+    edits: one(F.lookups, 'if (previous === undefined) {', 'if (previous === undefined || true) {'),
+    tests: [T.lookups],
+  },
+  {
+    id: 'lookups.nullable-column',
+    rule: 'a lookup is refused, when made, a column that may be null (its text would be misread)',
+    edits: one(F.prepared, 'if (!column.notNull) throw', 'if (false) throw'),
+    tests: [T.lookups],
+  },
+  {
+    id: 'batcher.one-throw-stops-the-batch',
+    rule: 'a callback that throws does not keep the other callers of its batch from their answers',
+    edits: one(F.batcher, 'try {\n          call(key, done);\n        } catch (error) {\n          this.onCallbackError(error);\n        }', 'call(key, done);'),
+    tests: [T.batcher],
+  },
+  // The service's V8 flags (src/node-flags.ts): every worker runs with them; a process without them says so.
+  {
+    id: 'node-flags.workers-without',
+    rule: 'the workers of WORKERS=N run with the service flags even when the primary was started without them',
+    edits: one(F.cluster, 'cluster.setupPrimary({ execArgv: withServiceFlags(process.execArgv) });', 'void withServiceFlags;'),
+    tests: [T.cluster],
+  },
+  {
+    id: 'node-flags.silent',
+    rule: 'a process started without the service flags says so in its log',
+    edits: one(F.server, 'if (missing.length > 0) {', 'if (missing.length > 1) {'),
+    tests: [T.process],
   },
   // Balance: the limit, the bounds of one charge, the ledger, no lost update.
   {

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
+import { withServiceFlags } from './node-flags.js';
 import { redactSecrets } from './shared/redact.js';
 
 /** A worker that dies sooner than this after its start counts as crashing at start-up. */
@@ -89,6 +90,8 @@ export function runPrimary(config: Config): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
+  // Workers run with the service's V8 flags even when this primary was started without them.
+  cluster.setupPrimary({ execArgv: withServiceFlags(process.execArgv) });
   log('info', `starting ${config.workers} workers on port ${config.port}`, { workers: config.workers });
   for (let i = 0; i < slots.length; i++) fork(i);
 }

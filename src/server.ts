@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Cron } from 'croner';
 import { buildApp } from './app.js';
 import { runPrimary } from './cluster.js';
+import { missingServiceFlags, SERVICE_NODE_FLAGS } from './node-flags.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { databaseId, openDatabase } from './platform/db/db.js';
 import { runMigrations } from './platform/db/migrate.js';
@@ -123,6 +124,13 @@ async function main(config: Config): Promise<void> {
 
   await app.listen({ port: config.port, host: config.host });
   app.log.info({ database: database.kind, redis: Boolean(redis), events: sink.name }, 'ready');
+  const missing = missingServiceFlags();
+  if (missing.length > 0) {
+    app.log.warn(
+      { missingFlags: missing },
+      `started without ${missing.join(' ')}: expect up to ~1.6x the CPU per request once V8's memory reducer has run; start with npm start, or node ${SERVICE_NODE_FLAGS.join(' ')} dist/src/server.js (src/node-flags.ts)`,
+    );
+  }
 }
 
 const config = readConfig();

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { SERVICE_NODE_FLAGS } from '../src/node-flags.js';
 import { createServerDatabase, REDIS_URL } from './helpers/databases.js';
 import { http, startProcess, type Instance } from './helpers/instances.js';
 
@@ -49,6 +50,13 @@ function fresh(baseUrl: string, method: string, path: string, body?: unknown): P
   });
 }
 
+/** The service's V8 flags among a process's command-line arguments (Linux: /proc/<pid>/cmdline). */
+const nodeFlagsOf = (pid: number) =>
+  fs
+    .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((arg) => SERVICE_NODE_FLAGS.includes(arg));
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -85,6 +93,9 @@ describe('WORKERS=2: one port, two worker processes (race: PostgreSQL server)', 
       const first = listening().map((l) => l['workerPid'] as number);
       expect(new Set(first).size).toBe(2);
       expect(first.every(alive)).toBe(true);
+      // The primary was started without the service's V8 flags; its workers run with them all the same.
+      expect(first.map(nodeFlagsOf)).toEqual([[...SERVICE_NODE_FLAGS], [...SERVICE_NODE_FLAGS]]);
+      expect(p.output()).not.toContain('started without');
 
       const product = await http(p.baseUrl, 'POST', '/api/v1/admin/products', { name: 'lamp', price: 1_000, stock: 1_000 }, auth);
       const user = await http(p.baseUrl, 'POST', '/api/v1/users', { name: 'buyer' });
@@ -113,6 +124,7 @@ describe('WORKERS=2: one port, two worker processes (race: PostgreSQL server)', 
       expect(during.map((a) => a.status).filter((s) => s !== 200 && s !== 201)).toEqual([]);
       await until('a third worker listening', () => listening().length === 3);
       const replacement = listening()[2]!['workerPid'] as number;
+      expect(nodeFlagsOf(replacement)).toEqual([...SERVICE_NODE_FLAGS]);
       expect(first).not.toContain(replacement);
       const after = await wave();
       expect(after.map((a) => a.status).filter((s) => s !== 200 && s !== 201)).toEqual([]);

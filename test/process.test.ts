@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { SERVICE_NODE_FLAGS } from '../src/node-flags.js';
 import { createServerDatabase } from './helpers/databases.js';
-import { http, runToExit, startInstance, type Instance } from './helpers/instances.js';
+import { http, runToExit, startInstance, startProcess, type Instance } from './helpers/instances.js';
 import { rawExchange } from './helpers/raw-http.js';
 
 const runServer = (env: Record<string, string>) => runToExit('src/server.ts', [], env);
@@ -16,6 +20,25 @@ describe('the server process', () => {
     expect(output).toContain('ADMIN_TOKEN must be at least 16 characters');
     // Neither the URL's password nor the token is printed.
     expect(output).not.toContain('s3cret');
+  });
+
+  it('says in its log which of the service\'s V8 flags it was started without, and how to start it', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flags-'));
+    const bare = await startProcess(['--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, SEED_DEMO: 'false' });
+    try {
+      await vi.waitFor(() => expect(bare.output()).toContain('started without --no-memory-reducer'), { timeout: 10_000 });
+      const line = bare
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; missingFlags?: string[]; msg: string })
+        .find((l) => l.missingFlags);
+      expect(line).toMatchObject({ level: 40, missingFlags: [...SERVICE_NODE_FLAGS] });
+      expect(line!.msg).toContain('npm start');
+    } finally {
+      await bare.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('finishes requests truly in flight on SIGTERM, then closes the pools and exits 0', async () => {
@@ -46,6 +69,8 @@ describe('the server process', () => {
       expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
       expect(await exited).toBe(0);
       expect(instance.output()).toContain('shutdown complete: connections and pools closed');
+      // Started with the service's V8 flags (startInstance, as npm start): no warning about them.
+      expect(instance.output()).not.toContain('started without');
       const { rows } = await holder.query('SELECT balance, (SELECT count(*) FROM balance_history) AS n FROM users WHERE id = $1', [userId]);
       expect([Number(rows[0].balance), Number(rows[0].n)]).toEqual([10, 10]);
     } finally {
@@ -72,6 +97,8 @@ describe('the server process', () => {
       expect((await slow).closed).toBe(true);
       expect(instance.output()).toContain('grace period over');
       expect(instance.output()).toContain('shutdown complete: connections and pools closed');
+      // Started with the service's V8 flags (startInstance, as npm start): no warning about them.
+      expect(instance.output()).not.toContain('started without');
     } finally {
       if (started?.process.exitCode === null) started.process.kill('SIGKILL');
       await db.drop();

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags.js';
 import { projectRoot } from '../../src/shared/project-root.js';
 
 export interface Instance {
@@ -94,7 +95,7 @@ export function runToExit(script: string, args: string[], env: Record<string, st
 export async function startInstance(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<Instance> {
   // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'instance-'));
-  const instance = await startProcess(['--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env }, opts);
+  const instance = await startProcess([...SERVICE_NODE_FLAGS, '--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env }, opts);
   const stop = instance.stop;
   instance.stop = async () => {
     await stop();
