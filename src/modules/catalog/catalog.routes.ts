@@ -29,7 +29,11 @@ export function catalogRoutes(ctx: AppContext): FastifyPluginAsync {
           response: { 200: Product, ...errors(400, 404) },
         },
       },
-      (request, reply) => readProduct(ctx.db, request.params.productId, (err, product) => reply.send(err ?? product)),
+      (request, reply) => {
+        readProduct(ctx.db, request.params.productId, (err, product) => {
+          reply.send(err ?? product);
+        });
+      },
     );
   };
 }
