@@ -13,12 +13,12 @@
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--no-memory-reducer'];
 
-/** `execArgv` with every service flag it lacks added (for the workers of `WORKERS=N`). */
-export function withServiceFlags(execArgv: readonly string[]): string[] {
-  return [...execArgv, ...SERVICE_NODE_FLAGS.filter((flag) => !execArgv.includes(flag))];
-}
-
-/** The service flags this process was started without. */
+/** The service flags missing from `execArgv` (by default, this process's). */
 export function missingServiceFlags(execArgv: readonly string[] = process.execArgv): string[] {
   return SERVICE_NODE_FLAGS.filter((flag) => !execArgv.includes(flag));
+}
+
+/** `execArgv` with every service flag it lacks added (for the workers of `WORKERS=N`). */
+export function withServiceFlags(execArgv: readonly string[]): string[] {
+  return [...execArgv, ...missingServiceFlags(execArgv)];
 }

@@ -128,7 +128,7 @@ async function main(config: Config): Promise<void> {
   if (missing.length > 0) {
     app.log.warn(
       { missingFlags: missing },
-      `started without ${missing.join(' ')}: expect up to ~1.6x the CPU per request once V8's memory reducer has run; start with npm start, or node ${SERVICE_NODE_FLAGS.join(' ')} dist/src/server.js (src/node-flags.ts)`,
+      `started without ${missing.join(' ')}: expect 1.5-2x the CPU per request once V8's memory reducer has run; start with npm start, or node ${SERVICE_NODE_FLAGS.join(' ')} dist/src/server.js (src/node-flags.ts)`,
     );
   }
 }

@@ -49,7 +49,6 @@ export function batchedById<C extends Record<string, PgColumn>>(
   const text =
     `SELECT t.* FROM unnest($1::bigint[]) AS wanted(id) ` +
     `CROSS JOIN LATERAL (SELECT ${names} FROM "${getTableName(table)}" WHERE "${columns.id.name}" = wanted.id LIMIT 1) t`;
-  const idAt = keys.indexOf('id');
   const decoders = keys.map((k) => decoderOf(columns[k]!));
   const batcherFor = perDatabase((db) => {
     const lookups = lookupsOf(db);
@@ -59,7 +58,7 @@ export function batchedById<C extends Record<string, PgColumn>>(
         for (const values of await lookups.rows(name, text, [`{${ids.join(',')}}`])) {
           const row = {} as Record<string, unknown>;
           for (let i = 0; i < keys.length; i++) row[keys[i]!] = decoders[i]!(values[i]!);
-          found.set(row[keys[idAt]!] as number, row as Row);
+          found.set(row['id'] as number, row as Row);
         }
         return found;
       },
