@@ -1,18 +1,11 @@
 import autocannon from 'autocannon';
+import { serviceArgs, startProcess, type Instance } from '../test/helpers/instances.js';
 
-import { startProcess, type Instance } from '../test/helpers/instances.js';
-import { SERVICE_NODE_FLAGS } from '../src/node-flags.js';
-
-export { startProcess };
-
-/** node's arguments for the built service as `npm start` runs it (its V8 flags), with `nodeArgs` (say --cpu-prof) before the script. */
-export function serviceArgs(script = 'dist/src/server.js', nodeArgs: string[] = []): string[] {
-  return [...SERVICE_NODE_FLAGS, ...nodeArgs, script];
-}
+export { serviceArgs, startProcess };
 
 /** The yardstick (bench/bare-server.ts) in a process of its own, with the service's V8 flags too. */
 export function startBareServer(): Promise<Instance> {
-  return startProcess([...SERVICE_NODE_FLAGS, '--import', 'tsx', 'bench/bare-server.ts'], {}, { readyPath: '/hello', inheritEnv: true });
+  return startProcess(serviceArgs('bench/bare-server.ts', ['--import', 'tsx']), {}, { readyPath: '/hello', inheritEnv: true });
 }
 
 export interface Result {

@@ -91,11 +91,16 @@ export function runToExit(script: string, args: string[], env: Record<string, st
   });
 }
 
+/** node's arguments for the service as `npm start` runs it (its V8 flags, src/node-flags.ts), with `nodeArgs` (say --cpu-prof) before the script. */
+export function serviceArgs(script = 'dist/src/server.js', nodeArgs: string[] = []): string[] {
+  return [...SERVICE_NODE_FLAGS, ...nodeArgs, script];
+}
+
 /** Starts the real server (src/server.ts) as its own process and waits until it answers /health. */
 export async function startInstance(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<Instance> {
   // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'instance-'));
-  const instance = await startProcess([...SERVICE_NODE_FLAGS, '--import', 'tsx', 'src/server.ts'], { DATA_DIR: dataDir, ...env }, opts);
+  const instance = await startProcess(serviceArgs('src/server.ts', ['--import', 'tsx']), { DATA_DIR: dataDir, ...env }, opts);
   const stop = instance.stop;
   instance.stop = async () => {
     await stop();
