@@ -8,6 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { SERVICE_NODE_FLAGS } from '../src/node-flags.js';
 import { createServerDatabase, REDIS_URL } from './helpers/databases.js';
 import { http, startProcess, type Instance } from './helpers/instances.js';
+import { until } from './helpers/until.js';
+
+/** Workers start (and the outbox drains) on a loaded machine too: up to two minutes. */
+const SLOW = { timeoutMs: 120_000 };
 
 const TOKEN = 'cluster-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -19,13 +23,6 @@ function lines(instance: Instance): Array<Record<string, any>> {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, any>);
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, tries = 1_200): Promise<void> {
-  for (let i = 0; !(await ok()); i++) {
-    if (i >= tries) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -89,7 +86,7 @@ describe('WORKERS=2: one port, two worker processes (race: PostgreSQL server)', 
       );
       const p = primary;
       const listening = () => lines(p).filter((l) => l.msg === 'worker listening');
-      await until('two workers listening', () => listening().length === 2);
+      await until('two workers listening', () => listening().length === 2, undefined, SLOW);
       const first = listening().map((l) => l['workerPid'] as number);
       expect(new Set(first).size).toBe(2);
       expect(first.every(alive)).toBe(true);
@@ -119,10 +116,10 @@ describe('WORKERS=2: one port, two worker processes (race: PostgreSQL server)', 
       // A worker killed outright is replaced; the other keeps serving meanwhile.
       const victim = first[0]!;
       process.kill(victim, 'SIGKILL');
-      await until('the primary to notice', () => lines(p).some((l) => l.msg?.startsWith('worker died') && l['workerPid'] === victim));
+      await until('the primary to notice', () => lines(p).some((l) => l.msg?.startsWith('worker died') && l['workerPid'] === victim), undefined, SLOW);
       const during = await wave();
       expect(during.map((a) => a.status).filter((s) => s !== 200 && s !== 201)).toEqual([]);
-      await until('a third worker listening', () => listening().length === 3);
+      await until('a third worker listening', () => listening().length === 3, undefined, SLOW);
       const replacement = listening()[2]!['workerPid'] as number;
       expect(nodeFlagsOf(replacement)).toEqual([...SERVICE_NODE_FLAGS]);
       expect(first).not.toContain(replacement);
@@ -145,7 +142,7 @@ describe('WORKERS=2: one port, two worker processes (race: PostgreSQL server)', 
         );
         expect(rows[0]).toEqual({ balance: 1_000_000 + charges * 1_000 - orders * 4_000, paid: orders, stock: 1_000 - orders, runs: 1 });
         // The relays of all workers together deliver each paid order's event; none for another order.
-        await until('the outbox to drain', async () => (await c.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`)).rows[0].n === 0);
+        await until('the outbox to drain', async () => (await c.query(`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`)).rows[0].n === 0, undefined, SLOW);
         const file = path.join(dataDir, 'data-platform', 'orders.paid.jsonl');
         const events = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventId: string; orderId: number });
         const paidIds = (await c.query(`SELECT id FROM orders WHERE status = 'PAID' ORDER BY id`)).rows.map((r) => Number(r.id));

@@ -6,19 +6,11 @@ import { REDIS_URL } from './helpers/databases.js';
 import { deleteKeysUnder } from './helpers/redis-keys.js';
 import { http, startInstance, type Instance } from './helpers/instances.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres.js';
+import { until } from './helpers/until.js';
 
 const TOKEN = 'outage-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 const HOUR = 3_600_000;
-
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, tries = 300): Promise<T> {
-  for (let i = 0; ; i++) {
-    const v = await fn().catch(() => undefined as T);
-    if (v !== undefined && ok(v)) return v;
-    if (i >= tries) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function raw(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${baseUrl}${path}`, {

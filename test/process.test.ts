@@ -7,6 +7,7 @@ import { SERVICE_NODE_FLAGS } from '../src/node-flags.js';
 import { createServerDatabase } from './helpers/databases.js';
 import { http, runToExit, startInstance, startProcess, type Instance } from './helpers/instances.js';
 import { rawExchange } from './helpers/raw-http.js';
+import { until } from './helpers/until.js';
 
 const runServer = (env: Record<string, string>) => runToExit('src/server.ts', [], env);
 
@@ -56,10 +57,10 @@ describe('the server process', () => {
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId]);
       const charges = Array.from({ length: 10 }, () => http(instance.baseUrl, 'PUT', `/api/v1/users/${userId}/balance`, { amount: 1 }));
-      await until(async () => (await waitingOnLocks(db.url)) === 10);
+      await until('ten requests waiting on the lock', async () => (await waitingOnLocks(db.url)) === 10);
 
       instance.process.kill('SIGTERM');
-      await until(() => instance.output().includes('shutting down'));
+      await until('the instance to say it is shutting down', () => instance.output().includes('shutting down'));
       // Still serving what it has, no longer accepting new connections.
       await expect(fetch(`${instance.baseUrl}/health`)).rejects.toThrow();
       expect(instance.process.exitCode).toBeNull();
@@ -107,14 +108,6 @@ describe('the server process', () => {
     }
   });
 });
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Backends of the database waiting on a lock (asked outside any transaction: a transaction keeps one snapshot of the statistics). */
 async function waitingOnLocks(url: string): Promise<number> {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './instances.js';
 import { portOpen } from './server-process.js';
+import { until } from './until.js';
 
 const SERVER = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
 const CLI = process.env['REDIS_CLI_BIN'] ?? 'redis-cli';
@@ -58,14 +59,14 @@ export class PrivateRedisCluster {
         );
         children.push(child);
       }
-      for (const port of ports) await waitFor(() => portOpen(port), `redis-server on ${port} to listen`);
+      for (const port of ports) await until(`redis-server on ${port} to listen`, () => portOpen(port));
       await run(CLI, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']).catch(
         (err: { stdout?: string; stderr?: string; message: string }) => {
           throw new Error(`redis-cli --cluster create failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
         },
       );
       for (const port of ports) {
-        await waitFor(async () => (await run(CLI, ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok'), `node ${port} to see the cluster ok`);
+        await until(`node ${port} to see the cluster ok`, async () => (await run(CLI, ['-p', String(port), 'cluster', 'info'])).stdout.includes('cluster_state:ok'));
       }
       return cluster;
     } catch (err) {
@@ -107,11 +108,3 @@ export class PrivateRedisCluster {
   }
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
