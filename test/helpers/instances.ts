@@ -100,7 +100,14 @@ export function serviceArgs(script = 'dist/src/server.js', nodeArgs: string[] = 
 export async function startInstance(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<Instance> {
   // Its own data directory: the file sink and PGlite never write into the checkout's ./data.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'instance-'));
-  const instance = await startProcess(serviceArgs('src/server.ts', ['--import', 'tsx']), { DATA_DIR: dataDir, ...env }, opts);
+  let instance: Instance;
+  try {
+    instance = await startProcess(serviceArgs('src/server.ts', ['--import', 'tsx']), { DATA_DIR: dataDir, ...env }, opts);
+  } catch (error) {
+    // An instance that never came up (some tests expect that) leaves no directory behind either.
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const stop = instance.stop;
   instance.stop = async () => {
     await stop();
