@@ -5,6 +5,9 @@
  * Needs DATABASE_URL (and REDIS_URL); both services share one fresh database.
  *
  *   BENCH_ROUNDS=5 BENCH_DURATION=3 BENCH_ROUTES=top5 DATABASE_URL=… REDIS_URL=… npx tsx bench/wrk-ab.ts /tmp/base .
+ *
+ * BENCH_NODE_ARGS adds node options to each service's command line (for example
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: a CPU profile of each, written when it stops).
  */
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,6 +25,7 @@ const routeFilter = process.env['BENCH_ROUTES']?.split(',');
 const databaseUrl = process.env['DATABASE_URL'];
 const redisUrl = process.env['REDIS_URL'];
 const dirs = process.argv.slice(2);
+const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
 if (!databaseUrl || dirs.length === 0) throw new Error('usage: DATABASE_URL=… npx tsx bench/wrk-ab.ts <dir A> [<dir B> …]');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -36,7 +40,7 @@ try {
   procs.push(bare);
   const services: Array<{ label: string; app: Instance }> = [];
   for (const dir of dirs) {
-    const app = await startProcess(serviceArgs(path.join(dir, 'dist/src/server.js')), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
+    const app = await startProcess(serviceArgs(path.join(dir, 'dist/src/server.js'), nodeArgs), env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
     procs.push(app);
     services.push({ label: `${String.fromCharCode(65 + services.length)} ${dir}`, app });
   }
