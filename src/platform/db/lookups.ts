@@ -6,10 +6,15 @@ import { openPool } from './pg-pool.js';
  * Executions of one batched lookup in flight at once (and so the connections a PostgreSQL
  * instance keeps for lookups). Unbounded (one per tick), a read under wrk sent many small
  * statements at once, which PostgreSQL's backends then ran side by side on the same cores as the
- * service: 0.62 of the bare route (median of 8 alternated rounds), p99 25–400 ms. Two: 0.85,
- * p99 6–23 ms; one: 0.78 (each batch waits for the round trip of the one before).
+ * service: 0.62 of the bare route (median of 8 alternated rounds), p99 25–400 ms. One: 0.78 (each
+ * batch waits for the round trip of the one before). Two was the best while each execution went
+ * through pg's own query path; with {@link LookupQuery} the event loop of a service reading by id
+ * under wrk with two in flight was idle 16–30 % of the time (`eventLoopUtilization` 0.70–0.84,
+ * the bare route's 0.85–0.97): every request was waiting in one of the two statements. Four, in
+ * three runs of `bench/wrk-ab.ts` (8–10 alternated rounds each, ratio to the bare route, median):
+ * over 1,000 ids 0.86 → 0.93, 0.80 → 1.04 (three: 0.96, six: 0.96); one id 1.04 → 1.28; p99 alike.
  */
-export const LOOKUPS_IN_FLIGHT = 2;
+export const LOOKUPS_IN_FLIGHT = 4;
 
 /** A row as PostgreSQL wrote it: each column's text, in the statement's order (null for NULL). */
 export type TextRow = Array<string | null>;
