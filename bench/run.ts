@@ -14,7 +14,7 @@
  * its yardstick (the bare GET, or for the stampede a bare POST that validates the same body and
  * answers 409; pgbench for the flash sale), with the service's CPU time per request; the embedded
  * mode measures the read routes only (BENCH_WRK=0 skips wrk; BENCH_WRK_THREADS, default 1;
- * BENCH_WRK_ROUNDS, default 3: how many times each read is measured, alternated with its yardstick).
+ * BENCH_WRK_ROUNDS, default 5: how many times each read is measured, alternated with its yardstick).
  * `npm run bench:wrk-reads` runs the read table alone, repeated; `bench/wrk-ab.ts` compares two
  * builds run by run.
  */
@@ -217,7 +217,7 @@ async function wrkEveryScenario(f: Fixture, databaseUrl: string, pid: number | u
 }
 
 /** How many times each read scenario is measured under wrk, alternated with its yardstick. */
-const WRK_ROUNDS = Number(process.env['BENCH_WRK_ROUNDS'] ?? 3);
+const WRK_ROUNDS = Number(process.env['BENCH_WRK_ROUNDS'] ?? 5);
 
 async function vacuum(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
