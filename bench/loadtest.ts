@@ -33,6 +33,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../test/helpers/priv
 import { PrivateRedis } from '../test/helpers/private-redis.js';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { ShopSql, type AuditLine } from '../test/helpers/shop.js';
+import { until } from '../test/helpers/until.js';
 import { answersAudit, dataPlatformAudit, formatReport, Recorder } from './loadtest-audit.js';
 
 const FAULTS = ['redis-restart', 'nats-stop', 'kill-instance', 'pg-restart'] as const;
@@ -486,16 +487,8 @@ async function adminPost(h: Harness, p: string, body: unknown): Promise<{ id: nu
 async function waitForJetStream(url: string): Promise<void> {
   const nc = await connectNats(url, 'loadtest');
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await (await jetstreamManager(nc)).getAccountInfo();
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await sleep(250);
-      }
-    }
+    const elected = async () => Boolean(await (await jetstreamManager(nc)).getAccountInfo());
+    await until("the JetStream cluster's meta leader", elected, undefined, { intervalMs: 250 });
   } finally {
     await nc.close();
   }
@@ -515,11 +508,9 @@ async function streamInfo(url: string): Promise<{ messages: number; replicas: nu
 
 /** Waits until every instance answers /ready 200; answers the seconds it took. */
 async function allReady(h: Harness, from: number): Promise<number> {
-  for (;;) {
-    const states = await Promise.all(h.instances.map((i) => fetch(i.baseUrl + '/ready').then((r) => r.status).catch(() => 0)));
-    if (states.every((s) => s === 200)) return (Date.now() - from) / 1_000;
-    await sleep(200);
-  }
+  const states = () => Promise.all(h.instances.map((i) => fetch(i.baseUrl + '/ready').then((r) => r.status).catch(() => 0)));
+  await until('every instance to answer /ready 200', states, (all) => all.every((s) => s === 200), { timeoutMs: 120_000, intervalMs: 200 });
+  return (Date.now() - from) / 1_000;
 }
 
 async function injectFault(

@@ -107,4 +107,3 @@ export class PrivateRedisCluster {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
