@@ -13,6 +13,9 @@ import { openPool } from './pg-pool.js';
  * the bare route's 0.85–0.97): every request was waiting in one of the two statements. Four, in
  * three runs of `bench/wrk-ab.ts` (8–10 alternated rounds each, ratio to the bare route, median):
  * over 1,000 ids 0.86 → 0.93, 0.80 → 1.04 (three: 0.96, six: 0.96); one id 1.04 → 1.28; p99 alike.
+ * In the slowest phases (10 s rounds), two and four were within the noise: the machine, not the
+ * round trip, was the limit there, and four's smaller batches cost more CPU a request
+ * (docs/benchmarks.md, "Four lookups in flight").
  */
 export const LOOKUPS_IN_FLIGHT = 4;
 
