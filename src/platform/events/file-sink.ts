@@ -16,7 +16,7 @@ export class FileSink implements EventSink {
     const byFile = new Map<string, string[]>();
     for (const e of events) {
       const file = path.join(this.dir, `${fileNameOf(e.topic)}.jsonl`);
-      byFile.set(file, [...(byFile.get(file) ?? []), JSON.stringify(e.payload)]);
+      byFile.set(file, [...(byFile.get(file) ?? []), e.payload]);
     }
     for (const [file, lines] of byFile) {
       const handle = await fs.open(file, 'a');

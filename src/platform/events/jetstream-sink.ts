@@ -29,7 +29,7 @@ export class JetStreamSink implements EventSink {
     const js = this.js;
     try {
       await Promise.all(
-        events.map((e) => js.publish(this.settings.subject, JSON.stringify(e.payload), { msgID: e.eventId, timeout: PUBLISH_TIMEOUT_MS })),
+        events.map((e) => js.publish(this.settings.subject, e.payload, { msgID: e.eventId, timeout: PUBLISH_TIMEOUT_MS })),
       );
     } catch (err) {
       // The server may have come back without the stream (a store wiped): check it again next time.

@@ -25,6 +25,9 @@ export function connectNats(url: string, name: string): Promise<NatsConnection> 
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     timeout: 2_000,
+    // No stack trace captured up front for every request (two Error objects a publish): a failed
+    // publish is reported by its message, and the relay retries it.
+    noAsyncTraces: true,
   });
 }
 

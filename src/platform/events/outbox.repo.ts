@@ -4,9 +4,9 @@ import type { OutboxEvent } from './sink.js';
 
 /** The oldest due, unsent events, locked so that relays of other instances skip them. In a transaction. */
 export async function claimDue(tx: Db, batch: number): Promise<Array<OutboxEvent & { id: number }>> {
-  const rows = await queryRows<{ id: number | string; event_id: string; topic: string; payload: unknown }>(
+  const rows = await queryRows<{ id: number | string; event_id: string; topic: string; payload: string }>(
     tx,
-    sql`SELECT id, event_id, topic, payload FROM outbox
+    sql`SELECT id, event_id, topic, payload::text AS payload FROM outbox
         WHERE sent_at IS NULL AND next_attempt_at <= now()
         ORDER BY next_attempt_at, id
         LIMIT ${batch}

@@ -70,7 +70,7 @@ describe('outbox relay', () => {
     expect(await relay.drain()).toBe(0);
     await t.database.db.execute(`UPDATE outbox SET next_attempt_at = now() WHERE aggregate_id = ${orderId}` as never);
     expect(await relay.drain()).toBe(1);
-    expect(sink.accepted.map((e) => (e.payload as { orderId: number }).orderId)).toEqual([orderId]);
+    expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
     expect(await unsent()).toBe(0);
   });
 
@@ -84,7 +84,7 @@ describe('outbox relay', () => {
       relay.committed();
       const deadline = Date.now() + 5_000;
       while (sink.accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(sink.accepted.map((e) => (e.payload as { orderId: number }).orderId)).toEqual([orderId]);
+      expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
     } finally {
       await relay.stop();
     }

@@ -2,7 +2,8 @@
 export interface OutboxEvent {
   eventId: string;
   topic: string;
-  payload: unknown;
+  /** The event as JSON text, as the outbox holds it (read as text: never parsed on the way through). */
+  payload: string;
 }
 
 /** Where the relay delivers events: at least once; the receiver deduplicates by eventId. */
