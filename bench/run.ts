@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: builds the service, starts it embedded (PGlite) and, when DATABASE_URL is set,
- * against that PostgreSQL server (in a fresh database it drops afterwards; REDIS_URL is passed on),
+ * against that PostgreSQL server (in a fresh database it drops afterwards; REDIS_URL is passed on, and
+ * NATS_URL too, with a JetStream stream of the run's own that it deletes afterwards: the paid
+ * orders' events go where they go in production; without NATS_URL, to the file sink),
  * and runs each autocannon scenario right after its yardstick: the bare Fastify route in a process
  * of its own (the flash sale: once more after pgbench on one hot row). Before each scenario it
  * waits for the relay to empty the outbox, so no scenario pays for the previous one's events.
  *
  *   npm run bench                                   # embedded only
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 npm run bench
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379 NATS_URL=nats://127.0.0.1:4222 npm run bench
  *   BENCH_ONLY=postgres BENCH_DURATION=5 BENCH_PROFILE=/tmp/prof npm run bench
  *   BENCH_ONLY=postgres BENCH_AUTOCANNON=0 …                     # the wrk table only
  *
@@ -24,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { connectNats, jetstreamManager } from '../src/platform/events/nats.js';
 import { deleteKeysUnder } from '../test/helpers/redis-keys.js';
 import { printTable, runScenario, serviceArgs, startBareServer, startProcess, type Result, type Scenario } from './lib.js';
 import { couponStampede, reads, type BenchScenario } from './scenarios.js';
@@ -76,8 +79,10 @@ async function measureBare(): Promise<Result> {
 }
 
 async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
-  const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false' };
-  let cleanup = async () => {};
+  // DATA_DIR: the file sink's events and PGlite's files, never the checkout's ./data.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const env: Record<string, string> = { ADMIN_TOKEN, SEED_DEMO: 'false', DATA_DIR: dataDir };
+  let cleanup = async () => fs.rmSync(dataDir, { recursive: true, force: true });
   let pool: pg.Pool | undefined;
   if (mode === 'postgres') {
     const db = await createServerDb(process.env['DATABASE_URL']!);
@@ -85,7 +90,12 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
     const redisUrl = process.env['REDIS_URL'];
     const redisPrefix = `bench:${Date.now()}:`;
     if (redisUrl) Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix });
+    // A stream of the run's own, so that a shop's ORDERS stream on the same server is left alone.
+    const natsUrl = process.env['NATS_URL'];
+    const stream = `BENCH_${Date.now()}`;
+    if (natsUrl) Object.assign(env, { NATS_URL: natsUrl, NATS_STREAM: stream, NATS_SUBJECT: `bench.${stream.toLowerCase()}.paid` });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    const removeDir = cleanup;
     cleanup = async () => {
       await pool!.end();
       await db.drop();
@@ -94,13 +104,16 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
         await deleteKeysUnder(redis, redisPrefix);
         redis.disconnect();
       }
+      if (natsUrl) {
+        const nc = await connectNats(natsUrl, 'bench-cleanup');
+        await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
+        await nc.close();
+      }
+      await removeDir();
     };
   } else {
-    env['DATA_DIR'] = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
     // The service inherits this process's environment: blank the URLs, or "embedded" would run on them.
-    Object.assign(env, { DATABASE_URL: '', REDIS_URL: '' });
-    const dir = env['DATA_DIR'];
-    cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+    Object.assign(env, { DATABASE_URL: '', REDIS_URL: '', NATS_URL: '' });
   }
   await sellBeforeStart(env);
   const app = await startProcess(SERVICE, env, { readyPath: '/ready', inheritEnv: true, timeoutMs: 90_000 });
@@ -149,10 +162,10 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
           await degraded.stop();
         }
       }
-      printTable(`${mode}${env['REDIS_URL'] ? ' + Redis' : ''} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
+      printTable(`${mode}${services(env)} (${os.cpus().length} cores, ${duration}s per read scenario)`, bare, rows);
     }
     if (process.env['BENCH_WRK'] !== '0' && wrkAvailable()) {
-      if (mode === 'postgres') await wrkEveryScenario(fixture, env['DATABASE_URL']!, app.process.pid);
+      if (mode === 'postgres') await wrkEveryScenario(fixture, env['DATABASE_URL']!, app.process.pid, `postgres${services(env)}`);
       else {
         await settle();
         await wrkTable(mode, app.baseUrl, wrkReadRoutes(TOP5_PATH, productIds), duration, app.process.pid);
@@ -164,16 +177,20 @@ async function benchMode(mode: 'embedded' | 'postgres'): Promise<void> {
   }
 }
 
+/** ' + Redis + NATS (stream X)': the services a mode's service was given, for the tables' titles. */
+const services = (env: Record<string, string>) =>
+  `${env['REDIS_URL'] ? ' + Redis' : ''}${env['NATS_URL'] ? ` + NATS (stream ${env['NATS_STREAM']})` : ' (events: file sink)'}`;
+
 /**
  * Every scenario again under wrk (issue 9's targets), each right after its yardstick: the bare
  * Fastify route in a process of its own (GET /hello; for the stampede, POST /refuse with the same
  * bodies, answered 409), and for the flash sale pgbench on one hot row as well.
  */
-async function wrkEveryScenario(f: Fixture, databaseUrl: string, pid: number | undefined): Promise<void> {
+async function wrkEveryScenario(f: Fixture, databaseUrl: string, pid: number | undefined, label: string): Promise<void> {
   const bareRun = (s: Scenario) => wrkBareScenario(s, duration);
   const hello: Scenario = { name: 'bare', path: () => '/hello' };
   const cpu = (r: WrkResult) => (r.cpuUs === undefined ? '?' : r.cpuUs.toFixed(0));
-  console.log(`\npostgres + Redis — every scenario under wrk (1 thread, 50 connections, ${duration}s each), each right after its yardstick`);
+  console.log(`\n${label} — every scenario under wrk (1 thread, 50 connections, ${duration}s each), each right after its yardstick`);
   console.log('| scenario | yardstick req/s (p99) | req/s | p50 | p99 | answers not 2xx | ratio | server CPU µs/request | data check |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
   const row = (name: string, yardstick: string, r: WrkResult & { non2xx: number }, ratio: number, check = '') =>
