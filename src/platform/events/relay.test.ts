@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, call, createTestApp, newProduct, newUser, type TestApp } from '../../../test/helpers/app.js';
 import { scalar } from '../../../test/helpers/sql.js';
+import { until } from '../../../test/helpers/until.js';
 import { FileSink } from './file-sink.js';
 import { purgeSent } from './outbox.repo.js';
 import { OutboxRelay } from './relay.js';
@@ -86,6 +87,41 @@ describe('outbox relay', () => {
       while (sink.accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
     } finally {
+      await relay.stop();
+    }
+  });
+
+  it('while events keep coming, waits lingerMs after a delivery so that the next ones leave together', async () => {
+    // The first publish is held until the test lets it go, so that a nudge lands during it.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    const batches: number[][] = [];
+    const sink = new SwitchableSink();
+    sink.publish = async (events: OutboxEvent[]) => {
+      if (++calls === 1) await held;
+      batches.push(events.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId));
+    };
+    const relay = new OutboxRelay(t.database.db, sink, { pollMs: 60_000, lingerMs: 3_000 });
+    relay.start(t.app.log);
+    try {
+      await until('the relay idle', async () => (await unsent()) === 0);
+      const a = await paidOrder();
+      relay.committed(); // an idle relay goes at once
+      await until("A's delivery under way", () => calls === 1);
+      relay.committed(); // more is coming while A is delivered
+      release();
+      await until('A delivered', () => batches.length === 1);
+      // The relay now lingers: B, C and D, committed within the next 3 s, leave together.
+      const later: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        later.push((await paidOrder()).orderId);
+        relay.committed();
+      }
+      await until('B, C and D delivered', async () => (await unsent()) === 0);
+      expect(batches).toEqual([[a.orderId], later]);
+    } finally {
+      release();
       await relay.stop();
     }
   });
