@@ -83,8 +83,7 @@ describe('outbox relay', () => {
       await new Promise((r) => setTimeout(r, 100));
       const { orderId } = await paidOrder();
       relay.committed();
-      const deadline = Date.now() + 5_000;
-      while (sink.accepted.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until('the event delivered', () => sink.accepted.length > 0, undefined, { timeoutMs: 5_000, intervalMs: 20 });
       expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
     } finally {
       await relay.stop();
