@@ -23,6 +23,9 @@ class SwitchableSink implements EventSink {
   async close() {}
 }
 
+/** The order an `order.paid` event is about, read from the JSON text the relay passed on. */
+const orderIdOf = (e: OutboxEvent) => (JSON.parse(e.payload) as { orderId: number }).orderId;
+
 describe('outbox relay', () => {
   let t: TestApp;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-'));
@@ -71,7 +74,7 @@ describe('outbox relay', () => {
     expect(await relay.drain()).toBe(0);
     await t.database.db.execute(`UPDATE outbox SET next_attempt_at = now() WHERE aggregate_id = ${orderId}` as never);
     expect(await relay.drain()).toBe(1);
-    expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
+    expect(sink.accepted.map(orderIdOf)).toEqual([orderId]);
     expect(await unsent()).toBe(0);
   });
 
@@ -84,7 +87,7 @@ describe('outbox relay', () => {
       const { orderId } = await paidOrder();
       relay.committed();
       await until('the event delivered', () => sink.accepted.length > 0, undefined, { timeoutMs: 5_000, intervalMs: 20 });
-      expect(sink.accepted.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId)).toEqual([orderId]);
+      expect(sink.accepted.map(orderIdOf)).toEqual([orderId]);
     } finally {
       await relay.stop();
     }
@@ -99,7 +102,7 @@ describe('outbox relay', () => {
     const sink = new SwitchableSink();
     sink.publish = async (events: OutboxEvent[]) => {
       if (++calls === 1) await held;
-      batches.push(events.map((e) => (JSON.parse(e.payload) as { orderId: number }).orderId));
+      batches.push(events.map(orderIdOf));
     };
     const relay = new OutboxRelay(t.database.db, sink, { pollMs: 60_000, lingerMs: 3_000 });
     relay.start(t.app.log);
